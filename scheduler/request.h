@@ -49,6 +49,9 @@ struct Request {
   int num_cached_tokens = 0;  // prompt tokens found in the prefix cache at first schedule
   std::vector<int32_t> eos_token_ids;  // from the model's config; ignored with ignore_eos
   uint64_t seed = 0;          // resolved seed: sampling.seed or one drawn by the engine
+  // Requests share prefix-cache blocks only with equal salts (0: none). Set it per LoRA
+  // adapter or per tenant that must not probe others' cache (see kvcache/block_hash.h).
+  uint64_t prefix_cache_salt = 0;
   RequestStatus status = RequestStatus::kWaiting;
   FinishReason finish_reason = FinishReason::kNone;
   int num_preemptions = 0;

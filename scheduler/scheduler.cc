@@ -1,0 +1,279 @@
+#include "scheduler/scheduler.h"
+
+#include <algorithm>
+#include <climits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "base/check.h"
+#include "scheduler/stop_check.h"
+
+namespace stride::scheduler {
+
+namespace {
+
+const SchedulerConfig& CheckedConfig(const SchedulerConfig& config) {
+  absl::Status status = config.Validate();
+  STRIDE_CHECK(status.ok()) << status.message();
+  return config;
+}
+
+}  // namespace
+
+Scheduler::Scheduler(const SchedulerConfig& config, kvcache::KvCacheManager* kv_cache)
+    : config_(CheckedConfig(config)), kv_cache_(kv_cache) {
+  STRIDE_CHECK(kv_cache_ != nullptr);
+}
+
+absl::StatusOr<std::unique_ptr<Scheduler>> Scheduler::Create(const SchedulerConfig& config,
+                                                             kvcache::KvCacheManager* kv_cache) {
+  absl::Status status = config.Validate();
+  if (!status.ok()) return status;
+  return std::make_unique<Scheduler>(config, kv_cache);
+}
+
+absl::Status Scheduler::AddRequest(std::unique_ptr<Request> request) {
+  if (request == nullptr) return absl::InvalidArgumentError("scheduler: null request");
+  Request& r = *request;
+  if (live_.contains(r.id)) {
+    return absl::AlreadyExistsError(absl::StrCat("request ", r.id, " is already scheduled"));
+  }
+  if (r.num_prompt_tokens < 1 || r.num_prompt_tokens > r.num_tokens()) {
+    return absl::InvalidArgumentError(absl::StrCat("request ", r.id, ": the prompt has ",
+                                                   r.num_prompt_tokens, " tokens of ",
+                                                   r.num_tokens(), "; it needs at least one"));
+  }
+  if (r.sampling.max_tokens < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("request ", r.id, ": max_tokens must be >= 1, got ", r.sampling.max_tokens));
+  }
+  const int64_t max_total = static_cast<int64_t>(r.num_prompt_tokens) + r.sampling.max_tokens;
+  if (max_total > config_.max_model_len) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "request ", r.id, ": prompt (", r.num_prompt_tokens, " tokens) + max_tokens (",
+        r.sampling.max_tokens, ") = ", max_total, " exceeds the model's maximum length (",
+        config_.max_model_len, ")"));
+  }
+  // The last sampled token never enters the cache.
+  const int max_cached_tokens = static_cast<int>(max_total) - 1;
+  const int max_step = config_.enable_chunked_prefill ? config_.max_num_batched_tokens : INT_MAX;
+  const int blocks_needed = kv_cache_->BlocksNeeded(max_cached_tokens, max_step);
+  if (blocks_needed > kv_cache_->num_total_blocks()) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "request ", r.id, ": ", max_total, " tokens need up to ", blocks_needed,
+        " KV-cache blocks but the whole cache has ", kv_cache_->num_total_blocks(),
+        "; lower max_tokens or shorten the prompt"));
+  }
+  r.arrival_index = next_arrival_index_++;
+  r.num_computed_tokens = 0;
+  r.num_cached_tokens = 0;
+  r.status = RequestStatus::kWaiting;
+  r.finish_reason = FinishReason::kNone;
+  r.num_preemptions = 0;
+  EnqueueWaiting(&r, /*front=*/false);
+  live_.emplace(r.id, std::move(request));
+  return absl::OkStatus();
+}
+
+bool Scheduler::RanksBefore(const Request& a, const Request& b) const {
+  if (config_.policy == SchedulerConfig::Policy::kPriority && a.priority != b.priority) {
+    return a.priority < b.priority;
+  }
+  return a.arrival_index < b.arrival_index;
+}
+
+void Scheduler::EnqueueWaiting(Request* request, bool front) {
+  if (config_.policy == SchedulerConfig::Policy::kPriority) {
+    auto it = std::upper_bound(
+        waiting_.begin(), waiting_.end(), request,
+        [this](const Request* a, const Request* b) { return RanksBefore(*a, *b); });
+    waiting_.insert(it, request);
+  } else if (front) {
+    waiting_.push_front(request);
+  } else {
+    waiting_.push_back(request);
+  }
+}
+
+Request* Scheduler::LowestRankedRunning() const {
+  Request* lowest = nullptr;
+  for (Request* r : running_) {
+    if (lowest == nullptr || RanksBefore(*lowest, *r)) lowest = r;
+  }
+  return lowest;
+}
+
+void Scheduler::Preempt(Request* victim, StepPlan* plan) {
+  for (auto it = plan->planned.begin(); it != plan->planned.end(); ++it) {
+    if (it->request == victim) {
+      plan->budget += it->num_new_tokens;
+      plan->planned.erase(it);
+      break;
+    }
+  }
+  kv_cache_->Free(victim->id);
+  victim->num_computed_tokens = 0;
+  victim->status = RequestStatus::kPreempted;
+  ++victim->num_preemptions;
+  ++num_preemptions_total_;
+  plan->preempted.push_back(victim->id);
+  std::erase(running_, victim);
+  EnqueueWaiting(victim, /*front=*/true);
+}
+
+void Scheduler::ScheduleRunning(Request* request, int num_new_tokens, StepPlan* plan) {
+  while (!kv_cache_->AllocateSlots(request->id, request->token_ids,
+                                   request->num_computed_tokens, num_new_tokens)) {
+    Request* victim = LowestRankedRunning();
+    Preempt(victim, plan);
+    if (victim == request) return;
+  }
+  plan->planned.push_back(Planned{request, num_new_tokens});
+  plan->budget -= num_new_tokens;
+}
+
+bool Scheduler::TryAdmit(Request* request, StepPlan* plan) {
+  const int num_cached =
+      kv_cache_->GetComputedBlocks(request->id, request->token_ids, request->prefix_cache_salt);
+  const int remaining = request->num_tokens() - num_cached;
+  const int num_new_tokens = std::min(remaining, plan->budget);
+  if (!config_.enable_chunked_prefill && num_new_tokens < remaining) {
+    kv_cache_->Free(request->id);  // drop the prefix-cache hits it attached
+    return false;
+  }
+  while (!kv_cache_->AllocateSlots(request->id, request->token_ids, num_cached, num_new_tokens)) {
+    // Only priority scheduling lets a newcomer push out strictly lower-ranked requests.
+    Request* victim = config_.policy == SchedulerConfig::Policy::kPriority
+                          ? LowestRankedRunning()
+                          : nullptr;
+    if (victim == nullptr || !RanksBefore(*request, *victim)) {
+      kv_cache_->Free(request->id);
+      return false;
+    }
+    Preempt(victim, plan);
+  }
+  STRIDE_CHECK(waiting_.front() == request);
+  waiting_.pop_front();
+  if (request->status == RequestStatus::kWaiting) request->num_cached_tokens = num_cached;
+  request->num_computed_tokens = num_cached;
+  request->status = RequestStatus::kRunning;
+  running_.push_back(request);
+  plan->planned.push_back(Planned{request, num_new_tokens});
+  plan->budget -= num_new_tokens;
+  return true;
+}
+
+SchedulerOutput Scheduler::Schedule() {
+  retired_.clear();  // nobody holds pointers to them any more
+  SchedulerOutput out;
+  out.finished.swap(finished_since_last_step_);
+
+  StepPlan plan;
+  plan.budget = config_.max_num_batched_tokens;
+  plan.planned.reserve(running_.size() + 8);
+  // Preemption edits running_; walk a copy and skip whoever left it.
+  const std::vector<Request*> running = running_;
+  for (bool decode_pass : {true, false}) {
+    for (Request* r : running) {
+      if (plan.budget == 0) break;
+      if (r->status != RequestStatus::kRunning) continue;
+      const int remaining = r->num_tokens() - r->num_computed_tokens;
+      if ((remaining == 1) != decode_pass) continue;
+      ScheduleRunning(r, std::min(remaining, plan.budget), &plan);
+    }
+  }
+  if (plan.preempted.empty()) {
+    while (!waiting_.empty() && plan.budget > 0 &&
+           static_cast<int>(running_.size()) < config_.max_num_seqs) {
+      if (!TryAdmit(waiting_.front(), &plan)) break;
+    }
+  }
+
+  out.chunks.reserve(plan.planned.size());
+  for (const Planned& p : plan.planned) {
+    const Request& r = *p.request;
+    ScheduledChunk& chunk = out.chunks.emplace_back();
+    chunk.request = &r;
+    chunk.num_computed_tokens = r.num_computed_tokens;
+    chunk.num_new_tokens = p.num_new_tokens;
+    chunk.sample = r.num_computed_tokens + p.num_new_tokens == r.num_tokens();
+    chunk.block_tables = kv_cache_->BlockTables(r.id);
+    out.num_batched_tokens += p.num_new_tokens;
+  }
+  out.preempted = std::move(plan.preempted);
+  return out;
+}
+
+void Scheduler::Retire(Request* request, FinishReason reason) {
+  request->status = RequestStatus::kFinished;
+  request->finish_reason = reason;
+  kv_cache_->Free(request->id);
+  finished_since_last_step_.push_back(request->id);
+  auto it = live_.find(request->id);
+  STRIDE_CHECK(it != live_.end());
+  retired_.insert_or_assign(request->id, std::move(it->second));
+  live_.erase(it);
+}
+
+std::vector<RequestUpdate> Scheduler::Update(const SchedulerOutput& output,
+                                             const StepOutput& step) {
+  STRIDE_CHECK_EQ(output.chunks.size(), step.chunks.size()) << "one ChunkOutput per chunk";
+  std::vector<RequestUpdate> updates;
+  bool any_finished = false;
+  for (size_t i = 0; i < output.chunks.size(); ++i) {
+    const ScheduledChunk& chunk = output.chunks[i];
+    const ChunkOutput& result = step.chunks[i];
+    // The scheduler owns the request; the output only lends it to the runner as const.
+    Request* r = const_cast<Request*>(chunk.request);
+    if (r->status != RequestStatus::kRunning) continue;  // aborted after Schedule()
+    STRIDE_CHECK_EQ(result.request_id, r->id);
+    STRIDE_CHECK_EQ(r->num_computed_tokens, chunk.num_computed_tokens);
+    STRIDE_CHECK_EQ(result.sampled, chunk.sample);
+    r->num_computed_tokens += chunk.num_new_tokens;
+    if (result.sampled) r->token_ids.push_back(result.next_token.token_id);
+    kv_cache_->CacheFullBlocks(r->id, r->token_ids, r->num_computed_tokens);
+    if (!result.sampled) continue;
+    RequestUpdate& update = updates.emplace_back();
+    update.request_id = r->id;
+    update.chunk_index = static_cast<int>(i);
+    update.token_id = result.next_token.token_id;
+    update.finish_reason = CheckStop(*r, config_.max_model_len);
+    if (update.finished()) {
+      Retire(r, update.finish_reason);
+      any_finished = true;
+    }
+  }
+  if (any_finished) {
+    std::erase_if(running_, [](const Request* r) { return r->status != RequestStatus::kRunning; });
+  }
+  return updates;
+}
+
+bool Scheduler::Abort(RequestId id) {
+  auto it = live_.find(id);
+  if (it == live_.end()) return false;
+  Request* r = it->second.get();
+  if (r->status == RequestStatus::kRunning) {
+    std::erase(running_, r);
+  } else {
+    std::erase(waiting_, r);
+  }
+  Retire(r, FinishReason::kAbort);
+  return true;
+}
+
+const Request* Scheduler::FindRequest(RequestId id) const {
+  if (auto it = live_.find(id); it != live_.end()) return it->second.get();
+  if (auto it = retired_.find(id); it != retired_.end()) return it->second.get();
+  return nullptr;
+}
+
+std::unique_ptr<Request> Scheduler::TakeFinished(RequestId id) {
+  auto it = retired_.find(id);
+  if (it == retired_.end()) return nullptr;
+  std::unique_ptr<Request> request = std::move(it->second);
+  retired_.erase(it);
+  return request;
+}
+
+}  // namespace stride::scheduler

@@ -1,0 +1,29 @@
+#include "scheduler/stop_check.h"
+
+#include <algorithm>
+
+namespace stride::scheduler {
+
+namespace {
+
+bool Contains(const std::vector<int32_t>& ids, int32_t id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+}  // namespace
+
+FinishReason CheckStop(const Request& request, int max_model_len) {
+  const int num_output = request.num_output_tokens();
+  if (num_output >= request.sampling.max_tokens || request.num_tokens() >= max_model_len) {
+    return FinishReason::kLength;
+  }
+  if (num_output < request.sampling.min_tokens || num_output == 0) return FinishReason::kNone;
+  const int32_t last = request.token_ids.back();
+  if (!request.sampling.ignore_eos && Contains(request.eos_token_ids, last)) {
+    return FinishReason::kStop;
+  }
+  if (Contains(request.sampling.stop_token_ids, last)) return FinishReason::kStop;
+  return FinishReason::kNone;
+}
+
+}  // namespace stride::scheduler

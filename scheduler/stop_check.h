@@ -1,0 +1,14 @@
+// When does a request stop? Checked by Scheduler::Update after each sampled token, with the
+// token already appended to Request::token_ids. Same order as vLLM: length limits first, then
+// (once min_tokens outputs exist) EOS unless ignore_eos, then stop_token_ids. The stop token
+// stays in token_ids; whether its text is shown is the front end's business.
+#pragma once
+
+#include "scheduler/request.h"
+
+namespace stride::scheduler {
+
+// kLength, kStop, or kNone to continue.
+FinishReason CheckStop(const Request& request, int max_model_len);
+
+}  // namespace stride::scheduler

@@ -1,0 +1,112 @@
+// Drives a Scheduler step by step against the FakeRunner and records, per step, which request
+// ran which chunk, so tests can assert the schedule iteration by iteration.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <numeric>
+#include <ostream>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "kvcache/kv_cache_manager.h"
+#include "scheduler/scheduler.h"
+#include "tests/unit/scheduler/fake_runner.h"
+
+namespace stride::scheduler::testing {
+
+struct ChunkRecord {
+  RequestId id = 0;
+  int num_computed_tokens = 0;
+  int num_new_tokens = 0;
+  bool sample = false;
+
+  friend bool operator==(const ChunkRecord&, const ChunkRecord&) = default;
+  friend std::ostream& operator<<(std::ostream& os, const ChunkRecord& c) {
+    return os << "{id " << c.id << ", from " << c.num_computed_tokens << ", +"
+              << c.num_new_tokens << (c.sample ? ", sample}" : "}");
+  }
+};
+
+inline std::vector<int32_t> PromptTokens(RequestId id, int n) {
+  std::vector<int32_t> tokens(n);
+  std::iota(tokens.begin(), tokens.end(), static_cast<int32_t>(id * 10000));
+  return tokens;
+}
+
+inline kvcache::KvCacheConfig KvConfig(int num_blocks, int block_size = 16) {
+  kvcache::KvCacheConfig config;
+  config.num_blocks = num_blocks;
+  config.block_size = block_size;
+  return config;
+}
+
+inline SchedulerConfig SchedConfig(int budget, int max_num_seqs = 8, int max_model_len = 4096) {
+  SchedulerConfig config;
+  config.max_num_batched_tokens = budget;
+  config.max_num_seqs = max_num_seqs;
+  config.max_model_len = max_model_len;
+  return config;
+}
+
+class Harness {
+ public:
+  Harness(const SchedulerConfig& scheduler_config, const kvcache::KvCacheConfig& kv_config)
+      : kv(kv_config), scheduler(scheduler_config, &kv), runner(&kv) {}
+
+  // A request with prompt PromptTokens(id, prompt_len) unless `prompt` is given.
+  std::unique_ptr<Request> MakeRequest(RequestId id, int prompt_len, int max_tokens,
+                                       std::vector<int32_t> prompt = {}) {
+    auto r = std::make_unique<Request>();
+    r->id = id;
+    r->token_ids = prompt.empty() ? PromptTokens(id, prompt_len) : std::move(prompt);
+    r->num_prompt_tokens = r->num_tokens();
+    r->sampling.max_tokens = max_tokens;
+    return r;
+  }
+
+  void Add(RequestId id, int prompt_len, int max_tokens, int priority = 0) {
+    auto r = MakeRequest(id, prompt_len, max_tokens);
+    r->priority = priority;
+    ASSERT_TRUE(scheduler.AddRequest(std::move(r)).ok());
+  }
+
+  // One engine iteration. Returns the chunks that ran.
+  std::vector<ChunkRecord> Step() {
+    last_output = scheduler.Schedule();
+    std::vector<ChunkRecord> records;
+    for (const ScheduledChunk& c : last_output.chunks) {
+      records.push_back(
+          {c.request->id, c.num_computed_tokens, c.num_new_tokens, c.sample});
+    }
+    StepOutput step = runner.Execute(last_output);
+    last_updates = scheduler.Update(last_output, step);
+    for (const RequestUpdate& u : last_updates) {
+      outputs[u.request_id].push_back(u.token_id);
+      if (u.finished()) finish_reasons[u.request_id] = u.finish_reason;
+    }
+    ++num_steps;
+    return records;
+  }
+
+  // Steps until nothing is left (or `max_steps`); returns the steps taken.
+  int RunToCompletion(int max_steps = 10000) {
+    int steps = 0;
+    while (scheduler.HasUnfinished() && steps < max_steps) {
+      Step();
+      ++steps;
+    }
+    return steps;
+  }
+
+  kvcache::KvCacheManager kv;
+  Scheduler scheduler;
+  FakeRunner runner;
+  SchedulerOutput last_output;
+  std::vector<RequestUpdate> last_updates;
+  std::map<RequestId, std::vector<int32_t>> outputs;
+  std::map<RequestId, FinishReason> finish_reasons;
+  int num_steps = 0;
+};
+
+}  // namespace stride::scheduler::testing

@@ -158,10 +158,10 @@ absl::Status ParseArchitectureFlags(const json& root, ModelConfig& config) {
 
 absl::Status ParseSlidingWindow(const json& root, ModelConfig& config) {
   config.layer_sliding_window.assign(config.num_layers, 0);
-  if (config.architecture == Architecture::kLlama) return absl::OkStatus();
-
+  // Llama has no sliding window; its layer_types (if written) may only say full_attention.
   int window = 0;
-  if (FindField(root, "sliding_window") != nullptr) {
+  if (config.architecture != Architecture::kLlama &&
+      FindField(root, "sliding_window") != nullptr) {
     STRIDE_ASSIGN_OR_RETURN(window, PositiveInt(root, "sliding_window"));
   }
   const bool is_qwen =

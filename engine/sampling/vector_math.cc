@@ -1,0 +1,170 @@
+#include "engine/sampling/vector_math.h"
+
+#include <cstdint>
+#include <cstring>
+#include <limits>
+
+#include "base/check.h"
+
+// 8-lane vectors are wider than the baseline's SSE registers; GCC warns that such values would
+// be passed differently with AVX. They never cross a non-inlined call here.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
+// An AVX2 build next to the baseline one, picked at load time. AVX2 without FMA keeps the
+// arithmetic, and so the results, identical.
+#if defined(__x86_64__) && defined(__linux__)
+#define STRIDE_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define STRIDE_VECTOR_CLONES
+#endif
+
+namespace stride::engine::sampling {
+namespace {
+
+constexpr size_t kLanes = 8;
+using Floats = float __attribute__((vector_size(kLanes * sizeof(float))));
+using Ints = int32_t __attribute__((vector_size(kLanes * sizeof(int32_t))));
+using HalfFloats = float __attribute__((vector_size(kLanes / 2 * sizeof(float))));
+using HalfDoubles = double __attribute__((vector_size(kLanes / 2 * sizeof(double))));
+
+// Lane-wise double sums of 8 float lanes, kept as two halves: a 64-byte vector would not fit
+// AVX2 registers and GCC would spill it on every iteration.
+struct Doubles {
+  HalfDoubles low = {};
+  HalfDoubles high = {};
+
+  [[gnu::always_inline]] void Add(const Floats& v) {
+    low += __builtin_convertvector(__builtin_shufflevector(v, v, 0, 1, 2, 3), HalfDoubles);
+    high += __builtin_convertvector(__builtin_shufflevector(v, v, 4, 5, 6, 7), HalfDoubles);
+  }
+};
+
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+[[gnu::always_inline]] inline Floats Load(const float* p) {
+  Floats v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+// Lanes [n, kLanes) get `fill`.
+[[gnu::always_inline]] inline Floats LoadPartial(const float* p, size_t n, float fill) {
+  Floats v = Floats{} + fill;
+  for (size_t i = 0; i < n; ++i) v[i] = p[i];
+  return v;
+}
+
+[[gnu::always_inline]] inline Floats Select(const Ints& mask, const Floats& if_true,
+                                            const Floats& if_false) {
+  return reinterpret_cast<Floats>((mask & reinterpret_cast<Ints>(if_true)) |
+                                  (~mask & reinterpret_cast<Ints>(if_false)));
+}
+
+[[gnu::always_inline]] inline double ReduceLanes(const Doubles& sums) {
+  const HalfDoubles pairs = sums.low + sums.high;
+  return (pairs[0] + pairs[1]) + (pairs[2] + pairs[3]);
+}
+
+[[gnu::always_inline]] inline Floats Exp(const Floats& in, float divisor, float shift) {
+  constexpr float kLog2e = 1.44269504088896341f;
+  constexpr float kLn2Hi = 0.693359375f;  // ln 2 = kLn2Hi + kLn2Lo, kLn2Hi exact in 9 bits
+  constexpr float kLn2Lo = -2.12194440e-4f;
+  constexpr float kRoundToInt = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
+  constexpr float kLowest = -87.0f;
+
+  const Floats x = in / divisor - shift;
+  const Ints underflow = x < kLowest;
+  const Floats clamped = Select(underflow, Floats{} + kLowest, x);
+  const Floats n = (clamped * kLog2e + kRoundToInt) - kRoundToInt;
+  Floats r = clamped - n * kLn2Hi;
+  r = r - n * kLn2Lo;
+  // Taylor series of e^r to r^7 in Horner form; the r^8 term is below 6e-9 for |r| <= ln2/2.
+  Floats p = Floats{} + 1.0f / 5040.0f;
+  p = p * r + 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  const Ints exponent = (__builtin_convertvector(n, Ints) + 127) << 23;  // 2^n, n >= -126
+  const Floats y = p * reinterpret_cast<Floats>(exponent);
+  const Ints valid = (y >= 0.0f) & ~underflow;  // false for NaN
+  return Select(valid, y, Floats{});
+}
+
+}  // namespace
+
+STRIDE_VECTOR_CLONES float MaxValue(std::span<const float> values) {
+  Floats max = Floats{} + kNegInf;
+  const size_t n = values.size();
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    const Floats v = Load(values.data() + i);
+    max = Select(v > max, v, max);  // NaN compares false
+  }
+  const Floats tail = LoadPartial(values.data() + i, n - i, kNegInf);
+  max = Select(tail > max, tail, max);
+  float result = kNegInf;
+  for (size_t lane = 0; lane < kLanes; ++lane) result = max[lane] > result ? max[lane] : result;
+  return result;
+}
+
+int32_t ArgMax(std::span<const float> values) {
+  STRIDE_CHECK(!values.empty());
+  const float max = MaxValue(values);
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (values[i] == max) return static_cast<int32_t>(i);
+  }
+  return 0;  // every value is NaN
+}
+
+STRIDE_VECTOR_CLONES void ZeroBelow(float threshold, std::span<float> values) {
+  const size_t n = values.size();
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    const Floats v = Load(values.data() + i);
+    const Floats kept = Select(v < threshold, Floats{}, v);
+    std::memcpy(values.data() + i, &kept, sizeof(kept));
+  }
+  for (; i < n; ++i) values[i] = values[i] < threshold ? 0.0f : values[i];
+}
+
+STRIDE_VECTOR_CLONES double Sum(std::span<const float> values) {
+  Doubles sums;
+  const size_t n = values.size();
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    sums.Add(Load(values.data() + i));
+  }
+  sums.Add(LoadPartial(values.data() + i, n - i, 0.0f));
+  return ReduceLanes(sums);
+}
+
+STRIDE_VECTOR_CLONES double ScaledExp(std::span<const float> in, float divisor, float shift,
+                                      std::span<float> out) {
+  STRIDE_CHECK_EQ(in.size(), out.size());
+  Doubles sums;
+  const size_t n = in.size();
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    const Floats y = Exp(Load(in.data() + i), divisor, shift);
+    std::memcpy(out.data() + i, &y, sizeof(y));
+    sums.Add(y);
+  }
+  if (i < n) {
+    // Padding lanes hold -inf, whose exp is 0, so they add nothing to the sum.
+    const Floats y = Exp(LoadPartial(in.data() + i, n - i, kNegInf), divisor, shift);
+    for (size_t lane = 0; lane < n - i; ++lane) out[i + lane] = y[lane];
+    sums.Add(y);
+  }
+  return ReduceLanes(sums);
+}
+
+float ScaledExp(float x, float divisor, float shift) {
+  return Exp(Floats{} + x, divisor, shift)[0];
+}
+
+}  // namespace stride::engine::sampling

@@ -34,6 +34,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string command = argv[1];
+  // Accept --flag-name as well as absl's --flag_name.
+  for (int i = 2; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--", 2) != 0) continue;
+    for (char* c = argv[i] + 2; *c != '\0' && *c != '='; ++c) {
+      if (*c == '-') *c = '_';
+    }
+  }
   // Parse flags from everything after the command name; argv[1] stands in as program name.
   std::vector<char*> positional = absl::ParseCommandLine(argc - 1, argv + 1);
   stride::base::InitLogging(absl::GetFlag(FLAGS_log_level));

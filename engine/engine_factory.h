@@ -1,0 +1,39 @@
+// Builds a ready Engine from user-facing options: reads the model config, loads (or synthesizes)
+// the weights, sizes the KV pool, picks the backend. `stride generate` and `stride serve` share it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "engine/engine.h"
+#include "engine/model/model_config.h"
+#include "engine/model/weights.h"
+
+namespace stride::engine {
+
+struct EngineOptions {
+  std::string model;  // a checkpoint directory, or a config.json path with kDummy
+  model::LoadFormat load_format = model::LoadFormat::kAuto;
+  uint64_t dummy_seed = 0;
+  int max_model_len = 0;  // 0: the model's max_position_embeddings
+  int max_num_batched_tokens = 2048;
+  int max_num_seqs = 256;
+  bool enable_chunked_prefill = true;
+  bool priority_scheduling = false;
+  int block_size = 16;
+  int num_kv_blocks = 0;  // 0: as many as kv_cache_memory_bytes holds (capped by need)
+  int64_t kv_cache_memory_bytes = 256LL << 20;
+  bool enable_prefix_caching = true;
+  int num_threads = 0;  // CPU backend threads; 0: one per core
+};
+
+struct LoadedEngine {
+  model::ModelConfig model;
+  std::unique_ptr<Engine> engine;
+};
+
+absl::StatusOr<LoadedEngine> CreateEngine(const EngineOptions& options);
+
+}  // namespace stride::engine

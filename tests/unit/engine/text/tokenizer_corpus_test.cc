@@ -1,6 +1,7 @@
 // Exact agreement with HuggingFace `tokenizers` on the committed corpus, for the three real
 // tokenizer files: encodings with and without special tokens, and decodes (with and without
-// skip_special_tokens). The expected files come from tests/fixtures/tokenizers/make_expected.js.
+// skip_special_tokens). The expected files come from tests/fixtures/tokenizers/make_expected.js;
+// the derived tokenizers of variants.json go through the same checks.
 #include <string>
 #include <vector>
 
@@ -68,12 +69,22 @@ TEST_P(TokenizerCorpusTest, EncodingsAndDecodesMatchHuggingFace) {
     if (!ok) ++failures;
   }
   EXPECT_EQ(failures, 0);
-  // Most strings round-trip; a regression that broke decoding everywhere would show here too.
-  EXPECT_GT(round_trips, static_cast<int>(corpus.size()) / 2);
+  // With the real files most strings round-trip; a regression that broke decoding everywhere
+  // would show here too. (A variant with add_prefix_space decodes with a leading space.)
+  if (GetParam() == "llama3" || GetParam() == "qwen3" || GetParam() == "llama2") {
+    EXPECT_GT(round_trips, static_cast<int>(corpus.size()) * 3 / 4);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(RealTokenizers, TokenizerCorpusTest,
                          ::testing::Values("llama3", "qwen3", "llama2"),
+                         [](const auto& info) { return info.param; });
+
+// Derived files (variants.json) for Metaspace, the GPT-2 regex, added-token flags and
+// TemplateProcessing with prefix and suffix.
+INSTANTIATE_TEST_SUITE_P(VariantTokenizers, TokenizerCorpusTest,
+                         ::testing::Values("llama2_metaspace_first", "llama2_metaspace_split",
+                                           "llama3_gpt2_regex", "qwen3_flags"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

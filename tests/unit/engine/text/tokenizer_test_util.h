@@ -3,6 +3,7 @@
 #pragma once
 
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <string>
@@ -23,12 +24,46 @@ inline std::string FixturePath(const std::string& file) {
   return std::string(STRIDE_SOURCE_DIR) + "/tests/fixtures/tokenizers/" + file;
 }
 
+inline std::string ReadFileOrDie(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    ADD_FAILURE() << "cannot read " << path << " (run `make fixtures`)";
+    std::abort();
+  }
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// A tokenizer of variants.json: its base tokenizer.json with the same edits make_expected.js
+// applies. Returns false when `name` is not a variant.
+inline bool LoadVariant(const std::string& name, absl::StatusOr<std::unique_ptr<Tokenizer>>* out) {
+  const auto variants = nlohmann::json::parse(ReadFileOrDie(FixturePath("variants.json")));
+  for (const auto& variant : variants["variants"]) {
+    if (variant["name"] != name) continue;
+    const std::string base = variant["base"];
+    auto json = nlohmann::json::parse(ReadFileOrDie(TokenizerDir(base) + "/tokenizer.json"));
+    const auto sections = variant.value("set", nlohmann::json::object());
+    for (const auto& [key, value] : sections.items()) {
+      json[key] = value;
+    }
+    const auto flags = variant.value("added_token_flags", nlohmann::json::object());
+    for (auto& token : json["added_tokens"]) {
+      const std::string content = token["content"];
+      if (flags.contains(content)) token.update(flags[content]);
+    }
+    *out = Tokenizer::FromJson(json.dump(), ReadFileOrDie(TokenizerDir(base) +
+                                                          "/tokenizer_config.json"));
+    return true;
+  }
+  return false;
+}
+
 // Loads each tokenizer once per test binary (llama3's tokenizer.json is 9 MB).
 inline const Tokenizer& LoadTokenizer(const std::string& name) {
   static auto* cache = new std::map<std::string, std::unique_ptr<Tokenizer>>();
   auto it = cache->find(name);
   if (it == cache->end()) {
-    auto tokenizer = Tokenizer::FromDirectory(TokenizerDir(name));
+    absl::StatusOr<std::unique_ptr<Tokenizer>> tokenizer;
+    if (!LoadVariant(name, &tokenizer)) tokenizer = Tokenizer::FromDirectory(TokenizerDir(name));
     if (!tokenizer.ok()) {
       ADD_FAILURE() << "cannot load " << name << " (run `make fixtures`): " << tokenizer.status();
       std::abort();

@@ -54,7 +54,8 @@ Scale ScaleFor(WeightRole role) {
 }  // namespace
 
 float DummyNormal(uint64_t key, uint64_t index) {
-  const uint64_t bits = Mix(key + Mix(index + 0x9e3779b97f4a7c15ull));
+  // SplitMix64: the index-th output of the stream that starts at `key`.
+  const uint64_t bits = Mix(key + (index + 1) * 0x9e3779b97f4a7c15ull);
   const float sum = static_cast<float>((bits & 0xffff) + ((bits >> 16) & 0xffff) +
                                        ((bits >> 32) & 0xffff) + (bits >> 48));
   // Sum of four U(0,1): mean 2, variance 1/3.

@@ -8,6 +8,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev libpcre2-dev libutf8proc-dev libxxhash-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  clang clang-format clang-tidy libclang-rt-14-dev
   nodejs npm
 )
 missing=()

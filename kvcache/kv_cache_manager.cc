@@ -31,9 +31,9 @@ absl::Status ValidateKvCacheConfig(const KvCacheConfig& config) {
   for (size_t g = 0; g < config.groups.size(); ++g) {
     const KvCacheGroup& group = config.groups[g];
     if (group.kind == AttentionKind::kSlidingWindow && group.sliding_window < 1) {
-      return absl::InvalidArgumentError(absl::StrCat("kv cache: group ", g,
-                                                      " is sliding-window but sliding_window = ",
-                                                      group.sliding_window, " (must be >= 1)"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "kv cache: group ", g, " is sliding-window but sliding_window = ", group.sliding_window,
+          " (must be >= 1)"));
     }
   }
   return absl::OkStatus();
@@ -122,7 +122,8 @@ int KvCacheManager::FirstVisibleBlock(int g, int position) const {
   return std::max(0, position - groups_[g].sliding_window + 1) / block_size_;
 }
 
-int KvCacheManager::CountSkipped(const RequestBlocks& blocks, int g, int num_computed_tokens) const {
+int KvCacheManager::CountSkipped(const RequestBlocks& blocks, int g,
+                                 int num_computed_tokens) const {
   if (groups_[g].kind != AttentionKind::kSlidingWindow) return 0;
   const std::vector<BlockId>& table = blocks.tables[g];
   int end = std::min<int>(FirstVisibleBlock(g, num_computed_tokens), table.size());

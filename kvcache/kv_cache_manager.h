@@ -43,11 +43,12 @@ namespace stride::kvcache {
 // Checks a user-supplied cache shape. An empty `groups` means one full-attention group.
 absl::Status ValidateKvCacheConfig(const KvCacheConfig& config);
 
-// Prefix-cache counters for metrics, in tokens.
+// Prefix-cache counters for metrics, in tokens. Counted per lookup: a request that cannot be
+// admitted is looked up again at each step it stays at the head of the queue.
 struct PrefixCacheStats {
-  int64_t num_queries = 0;        // GetComputedBlocks calls
-  int64_t num_query_tokens = 0;   // prompt tokens looked up
-  int64_t num_hit_tokens = 0;     // of those, found in the cache (and not recomputed)
+  int64_t num_queries = 0;       // GetComputedBlocks calls
+  int64_t num_query_tokens = 0;  // prompt tokens looked up
+  int64_t num_hit_tokens = 0;    // of those, found in the cache (and not recomputed)
 };
 
 class KvCacheManager {
@@ -105,7 +106,7 @@ class KvCacheManager {
   struct RequestBlocks {
     std::vector<std::vector<BlockId>> tables;  // per group
     BlockHash root;
-    std::vector<BlockHash> hashes;  // hashes of the request's first full blocks, in order
+    std::vector<BlockHash> hashes;    // hashes of the request's first full blocks, in order
     std::vector<int> num_registered;  // per group: leading table entries already offered to cache
   };
 

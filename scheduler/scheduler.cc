@@ -49,20 +49,20 @@ absl::Status Scheduler::AddRequest(std::unique_ptr<Request> request) {
   }
   const int64_t max_total = static_cast<int64_t>(r.num_prompt_tokens) + r.sampling.max_tokens;
   if (max_total > config_.max_model_len) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "request ", r.id, ": prompt (", r.num_prompt_tokens, " tokens) + max_tokens (",
-        r.sampling.max_tokens, ") = ", max_total, " exceeds the model's maximum length (",
-        config_.max_model_len, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("request ", r.id, ": prompt (", r.num_prompt_tokens, " tokens) + max_tokens (",
+                     r.sampling.max_tokens, ") = ", max_total,
+                     " exceeds the model's maximum length (", config_.max_model_len, ")"));
   }
   // The last sampled token never enters the cache.
   const int max_cached_tokens = static_cast<int>(max_total) - 1;
   const int max_step = config_.enable_chunked_prefill ? config_.max_num_batched_tokens : INT_MAX;
   const int blocks_needed = kv_cache_->BlocksNeeded(max_cached_tokens, max_step);
   if (blocks_needed > kv_cache_->num_total_blocks()) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "request ", r.id, ": ", max_total, " tokens need up to ", blocks_needed,
-        " KV-cache blocks but the whole cache has ", kv_cache_->num_total_blocks(),
-        "; lower max_tokens or shorten the prompt"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("request ", r.id, ": ", max_total, " tokens need up to ", blocks_needed,
+                     " KV-cache blocks but the whole cache has ", kv_cache_->num_total_blocks(),
+                     "; lower max_tokens or shorten the prompt"));
   }
   r.arrival_index = next_arrival_index_++;
   r.num_computed_tokens = 0;
@@ -116,14 +116,14 @@ void Scheduler::Preempt(Request* victim, StepPlan* plan) {
   victim->status = RequestStatus::kPreempted;
   ++victim->num_preemptions;
   ++num_preemptions_total_;
-  plan->preempted.push_back(victim->id);
+  plan->preempted->push_back(victim->id);
   std::erase(running_, victim);
   EnqueueWaiting(victim, /*front=*/true);
 }
 
 void Scheduler::ScheduleRunning(Request* request, int num_new_tokens, StepPlan* plan) {
-  while (!kv_cache_->AllocateSlots(request->id, request->token_ids,
-                                   request->num_computed_tokens, num_new_tokens)) {
+  while (!kv_cache_->AllocateSlots(request->id, request->token_ids, request->num_computed_tokens,
+                                   num_new_tokens)) {
     Request* victim = LowestRankedRunning();
     Preempt(victim, plan);
     if (victim == request) return;
@@ -143,9 +143,8 @@ bool Scheduler::TryAdmit(Request* request, StepPlan* plan) {
   }
   while (!kv_cache_->AllocateSlots(request->id, request->token_ids, num_cached, num_new_tokens)) {
     // Only priority scheduling lets a newcomer push out strictly lower-ranked requests.
-    Request* victim = config_.policy == SchedulerConfig::Policy::kPriority
-                          ? LowestRankedRunning()
-                          : nullptr;
+    Request* victim =
+        config_.policy == SchedulerConfig::Policy::kPriority ? LowestRankedRunning() : nullptr;
     if (victim == nullptr || !RanksBefore(*request, *victim)) {
       kv_cache_->Free(request->id);
       return false;
@@ -164,17 +163,26 @@ bool Scheduler::TryAdmit(Request* request, StepPlan* plan) {
 }
 
 SchedulerOutput Scheduler::Schedule() {
-  retired_.clear();  // nobody holds pointers to them any more
   SchedulerOutput out;
-  out.finished.swap(finished_since_last_step_);
+  Schedule(&out);
+  return out;
+}
 
-  StepPlan plan;
+void Scheduler::Schedule(SchedulerOutput* out) {
+  retired_.clear();  // nobody holds pointers to them any more
+  out->num_batched_tokens = 0;
+  out->preempted.clear();
+  out->finished.clear();
+  out->finished.swap(finished_since_last_step_);
+
+  StepPlan& plan = plan_;
+  plan.planned.clear();
+  plan.preempted = &out->preempted;
   plan.budget = config_.max_num_batched_tokens;
-  plan.planned.reserve(running_.size() + 8);
   // Preemption edits running_; walk a copy and skip whoever left it.
-  const std::vector<Request*> running = running_;
+  running_snapshot_.assign(running_.begin(), running_.end());
   for (bool decode_pass : {true, false}) {
-    for (Request* r : running) {
+    for (Request* r : running_snapshot_) {
       if (plan.budget == 0) break;
       if (r->status != RequestStatus::kRunning) continue;
       const int remaining = r->num_tokens() - r->num_computed_tokens;
@@ -182,26 +190,27 @@ SchedulerOutput Scheduler::Schedule() {
       ScheduleRunning(r, std::min(remaining, plan.budget), &plan);
     }
   }
-  if (plan.preempted.empty()) {
+  if (out->preempted.empty()) {
     while (!waiting_.empty() && plan.budget > 0 &&
            static_cast<int>(running_.size()) < config_.max_num_seqs) {
       if (!TryAdmit(waiting_.front(), &plan)) break;
     }
   }
 
-  out.chunks.reserve(plan.planned.size());
-  for (const Planned& p : plan.planned) {
+  // resize() keeps the surviving chunks, and copy-assigning their tables reuses capacity.
+  out->chunks.resize(plan.planned.size());
+  for (size_t i = 0; i < plan.planned.size(); ++i) {
+    const Planned& p = plan.planned[i];
     const Request& r = *p.request;
-    ScheduledChunk& chunk = out.chunks.emplace_back();
+    ScheduledChunk& chunk = out->chunks[i];
     chunk.request = &r;
     chunk.num_computed_tokens = r.num_computed_tokens;
     chunk.num_new_tokens = p.num_new_tokens;
     chunk.sample = r.num_computed_tokens + p.num_new_tokens == r.num_tokens();
     chunk.block_tables = kv_cache_->BlockTables(r.id);
-    out.num_batched_tokens += p.num_new_tokens;
+    out->num_batched_tokens += p.num_new_tokens;
   }
-  out.preempted = std::move(plan.preempted);
-  return out;
+  plan.preempted = nullptr;
 }
 
 void Scheduler::Retire(Request* request, FinishReason reason) {

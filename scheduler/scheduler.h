@@ -59,6 +59,9 @@ class Scheduler {
   bool Abort(RequestId id);
 
   SchedulerOutput Schedule();
+  // Same, writing into `out` and reusing its buffers (chunk and block-table vectors keep their
+  // capacity), so an engine that keeps one SchedulerOutput allocates nothing in steady state.
+  void Schedule(SchedulerOutput* out);
 
   // Applies the runner's results for `output` (the last Schedule()): advances progress,
   // appends sampled tokens, caches newly full blocks, finishes and frees stopped requests.
@@ -82,10 +85,10 @@ class Scheduler {
     int num_new_tokens;
   };
 
-  // Per step scratch of Schedule().
+  // Per step scratch of Schedule(); a member so its buffers are reused.
   struct StepPlan {
     std::vector<Planned> planned;
-    std::vector<RequestId> preempted;
+    std::vector<RequestId>* preempted = nullptr;  // the output's list
     int budget = 0;
   };
 
@@ -105,6 +108,8 @@ class Scheduler {
   std::deque<Request*> waiting_;   // in admission order
   std::vector<Request*> running_;  // hold KV; in admission order
   std::vector<RequestId> finished_since_last_step_;
+  StepPlan plan_;
+  std::vector<Request*> running_snapshot_;
   uint64_t next_arrival_index_ = 0;
   int64_t num_preemptions_total_ = 0;
 };

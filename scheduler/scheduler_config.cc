@@ -21,9 +21,9 @@ absl::Status SchedulerConfig::Validate() const {
   }
   // Without chunking, a prompt (or a recompute after preemption) must fit one step whole.
   if (!enable_chunked_prefill && max_num_batched_tokens < max_model_len) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "scheduler: with chunked prefill disabled, max_num_batched_tokens (",
-        max_num_batched_tokens, ") must be >= max_model_len (", max_model_len, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("scheduler: with chunked prefill disabled, max_num_batched_tokens (",
+                     max_num_batched_tokens, ") must be >= max_model_len (", max_model_len, ")"));
   }
   return absl::OkStatus();
 }

@@ -27,9 +27,9 @@ class FakeRunner {
  public:
   explicit FakeRunner(const kvcache::KvCacheManager* kv)
       : kv_(kv),
-        slots_(static_cast<size_t>(kv->num_total_blocks() + 1) * kv->num_groups() *
-                   kv->block_size(),
-               kEmpty),
+        slots_(
+            static_cast<size_t>(kv->num_total_blocks() + 1) * kv->num_groups() * kv->block_size(),
+            kEmpty),
         script_(DefaultScript) {}
 
   void set_script(std::function<int32_t(RequestId, int)> script) { script_ = std::move(script); }

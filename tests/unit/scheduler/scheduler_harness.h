@@ -23,8 +23,8 @@ struct ChunkRecord {
 
   friend bool operator==(const ChunkRecord&, const ChunkRecord&) = default;
   friend std::ostream& operator<<(std::ostream& os, const ChunkRecord& c) {
-    return os << "{id " << c.id << ", from " << c.num_computed_tokens << ", +"
-              << c.num_new_tokens << (c.sample ? ", sample}" : "}");
+    return os << "{id " << c.id << ", from " << c.num_computed_tokens << ", +" << c.num_new_tokens
+              << (c.sample ? ", sample}" : "}");
   }
 };
 
@@ -76,8 +76,7 @@ class Harness {
     last_output = scheduler.Schedule();
     std::vector<ChunkRecord> records;
     for (const ScheduledChunk& c : last_output.chunks) {
-      records.push_back(
-          {c.request->id, c.num_computed_tokens, c.num_new_tokens, c.sample});
+      records.push_back({c.request->id, c.num_computed_tokens, c.num_new_tokens, c.sample});
     }
     StepOutput step = runner.Execute(last_output);
     last_updates = scheduler.Update(last_output, step);

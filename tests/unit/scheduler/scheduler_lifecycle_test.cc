@@ -127,7 +127,7 @@ TEST_F(SchedulerAbortTest, BetweenScheduleAndUpdate) {
 
 TEST(SchedulerAbortAfterPreemptionTest, PreemptedRequestHoldsNothingAndAbortsCleanly) {
   Harness h(SchedConfig(64, 8), KvConfig(5, 4));  // 4 blocks of 4 tokens
-  h.Add(1, 7, 8);  // grows to 14 tokens: 4 blocks
+  h.Add(1, 7, 8);                                 // grows to 14 tokens: 4 blocks
   h.Add(2, 7, 8);
   for (int i = 0; i < 20 && h.scheduler.num_preemptions_total() == 0; ++i) h.Step();
   ASSERT_EQ(h.scheduler.num_preemptions_total(), 1);

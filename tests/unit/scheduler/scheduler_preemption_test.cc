@@ -89,8 +89,8 @@ TEST(SchedulerPreemptionTest, VictimScheduledEarlierInTheStepGivesBackItsTokens)
   config.policy = SchedulerConfig::Policy::kPriority;
   Harness h(config, KvConfig(4, 4));  // 3 blocks
   h.Add(1, 3, 8, /*priority=*/5);
-  h.Step();                           // running: [1]
-  h.Add(2, 4, 8, /*priority=*/0);     // running: [1, 2]
+  h.Step();                        // running: [1]
+  h.Add(2, 4, 8, /*priority=*/0);  // running: [1, 2]
   EXPECT_THAT(h.Step(), ElementsAre(C{1, 3, 1, true}, C{2, 0, 4, true}));
   // 1, first in running order, crosses into a second block and takes the last free one; 2
   // then needs a block too and preempts 1, already scheduled: 1's chunk is withdrawn (its
@@ -126,7 +126,7 @@ TEST(SchedulerPreemptionTest, PriorityNewcomerPreemptsLowerRankedRunning) {
   Harness h(config, KvConfig(5, 4));  // 4 blocks
   h.Add(1, 12, 4, /*priority=*/3);    // 3 blocks, 4 at most
   h.Step();
-  h.Add(2, 8, 4, /*priority=*/0);     // needs 2 blocks
+  h.Add(2, 8, 4, /*priority=*/0);  // needs 2 blocks
   // 1's decode takes the last free block; 2 then preempts 1 (withdrawing its chunk) to get in.
   EXPECT_THAT(h.Step(), ElementsAre(C{2, 0, 8, true}));
   EXPECT_THAT(h.last_output.preempted, ElementsAre(1u));

@@ -20,8 +20,8 @@ TEST(SchedulerScheduleTest, PrefillThenOneDecodePerStepUntilMaxTokens) {
   EXPECT_THAT(h.Step(), ElementsAre(C{1, 10, 1, true}));
   EXPECT_THAT(h.Step(), ElementsAre(C{1, 11, 1, true}));
   EXPECT_EQ(h.finish_reasons[1], FinishReason::kLength);
-  EXPECT_THAT(h.outputs[1], ElementsAre(DefaultScript(1, 0), DefaultScript(1, 1),
-                                        DefaultScript(1, 2)));
+  EXPECT_THAT(h.outputs[1],
+              ElementsAre(DefaultScript(1, 0), DefaultScript(1, 1), DefaultScript(1, 2)));
   EXPECT_FALSE(h.scheduler.HasUnfinished());
   EXPECT_EQ(h.kv.num_free_blocks(), h.kv.num_total_blocks());
   // Its final state is available until the next Schedule(), which reports it as finished.
@@ -56,8 +56,7 @@ TEST(SchedulerScheduleTest, ChunkBoundariesAtBudget64WithSeveralRequests) {
   EXPECT_EQ(h.last_output.num_batched_tokens, 64);
   // Decodes first, then the partial prefill, then the next waiting prompt.
   EXPECT_THAT(h.Step(), ElementsAre(C{1, 50, 1, true}, C{2, 14, 16, true}, C{3, 0, 20, true}));
-  EXPECT_THAT(h.Step(),
-              ElementsAre(C{1, 51, 1, true}, C{2, 30, 1, true}, C{3, 20, 1, true}));
+  EXPECT_THAT(h.Step(), ElementsAre(C{1, 51, 1, true}, C{2, 30, 1, true}, C{3, 20, 1, true}));
 }
 
 TEST(SchedulerScheduleTest, LongPromptNeverDisplacesRunningDecodes) {
@@ -143,9 +142,8 @@ TEST(SchedulerScheduleTest, WithChunkedPrefillTheSamePromptIsSplit) {
   h.Step();
   h.Step();
   h.Add(4, 62, 2);
-  EXPECT_THAT(h.Step(),
-              ElementsAre(C{1, 9, 1, true}, C{2, 9, 1, true}, C{3, 61, 1, true},
-                          C{4, 0, 61, false}));
+  EXPECT_THAT(h.Step(), ElementsAre(C{1, 9, 1, true}, C{2, 9, 1, true}, C{3, 61, 1, true},
+                                    C{4, 0, 61, false}));
 }
 
 TEST(SchedulerScheduleTest, PrefixCacheHitStartsFromCachedTokens) {
@@ -173,6 +171,36 @@ TEST(SchedulerScheduleTest, ChunkBlockTablesCoverTheChunk) {
   ASSERT_EQ(out.chunks[0].block_tables.size(), 1u);
   EXPECT_EQ(out.chunks[0].block_tables[0].size(), 4u);  // 16 tokens in blocks of 4
   EXPECT_EQ(out.chunks[0].block_tables[0], h.kv.BlockTables(1)[0]);
+}
+
+TEST(SchedulerScheduleTest, ReusedOutputIsOverwrittenCompletely) {
+  Harness h(SchedConfig(64), KvConfig(64, 4));
+  h.Add(1, 10, 2);
+  h.Add(2, 3, 2);
+  SchedulerOutput out;
+  out.chunks.resize(5);
+  out.chunks[0].block_tables = {{7, 7, 7, 7, 7, 7, 7}, {7}};
+  out.chunks[1].sample = true;
+  out.num_batched_tokens = 999;
+  out.preempted = {42};
+  out.finished = {43};
+  h.scheduler.Schedule(&out);
+  ASSERT_EQ(out.chunks.size(), 2u);
+  EXPECT_EQ(out.chunks[0].request->id, 1u);
+  EXPECT_EQ(out.chunks[0].block_tables, h.kv.BlockTables(1));
+  EXPECT_EQ(out.chunks[1].request->id, 2u);
+  EXPECT_EQ(out.chunks[1].num_new_tokens, 3);
+  EXPECT_EQ(out.chunks[1].block_tables, h.kv.BlockTables(2));
+  EXPECT_EQ(out.num_batched_tokens, 13);
+  EXPECT_TRUE(out.preempted.empty());
+  EXPECT_TRUE(out.finished.empty());
+  h.scheduler.Update(out, h.runner.Execute(out));
+  h.scheduler.Schedule(&out);  // both decode; the second output finishes them
+  h.scheduler.Update(out, h.runner.Execute(out));
+  h.scheduler.Schedule(&out);
+  EXPECT_TRUE(out.chunks.empty());
+  EXPECT_EQ(out.num_batched_tokens, 0);
+  EXPECT_THAT(out.finished, ElementsAre(1u, 2u));
 }
 
 }  // namespace

@@ -47,11 +47,11 @@ absl::StatusOr<absl::flat_hash_map<std::string, std::string>> ReadIndex(const fs
   for (const auto& [tensor, file] : map_it->items()) {
     const fs::path file_path = file.is_string() ? fs::path(file.get<std::string>()) : fs::path();
     // Shards must live in the checkpoint directory itself.
-    if (!file.is_string() || file_path.empty() || file_path.has_parent_path() ||
-        file_path == "." || file_path == "..") {
+    if (!file.is_string() || file_path.empty() || file_path.has_parent_path() || file_path == "." ||
+        file_path == "..") {
       return absl::InvalidArgumentError(absl::StrCat(index.string(), ": weight_map entry for '",
-                                                     tensor, "' is not a file name: ",
-                                                     file.dump()));
+                                                     tensor,
+                                                     "' is not a file name: ", file.dump()));
     }
     weight_map[tensor] = file.get<std::string>();
   }
@@ -60,7 +60,8 @@ absl::StatusOr<absl::flat_hash_map<std::string, std::string>> ReadIndex(const fs
 
 class CheckpointReader {
  public:
-  CheckpointReader(fs::path dir, WeightStorage& storage) : dir_(std::move(dir)), storage_(storage) {}
+  CheckpointReader(fs::path dir, WeightStorage& storage)
+      : dir_(std::move(dir)), storage_(storage) {}
 
   absl::Status Init() {
     std::error_code error;
@@ -72,8 +73,8 @@ class CheckpointReader {
       STRIDE_ASSIGN_OR_RETURN(weight_map_, ReadIndex(dir_ / kIndexFile));
       return absl::OkStatus();
     }
-    return absl::NotFoundError(absl::StrCat("no ", kSingleFile, " or ", kIndexFile, " in ",
-                                            dir_.string()));
+    return absl::NotFoundError(
+        absl::StrCat("no ", kSingleFile, " or ", kIndexFile, " in ", dir_.string()));
   }
 
   absl::Status Fill(const WeightSlot& slot) {
@@ -89,8 +90,7 @@ class CheckpointReader {
     STRIDE_ASSIGN_OR_RETURN(const SafetensorsFile* file, OpenOnce(file_name));
     absl::StatusOr<TensorView> view = file->Tensor(slot.name);
     if (!view.ok()) {
-      return absl::Status(view.status().code(),
-                          absl::StrCat(view.status().message(), Hint(slot)));
+      return absl::Status(view.status().code(), absl::StrCat(view.status().message(), Hint(slot)));
     }
     if (view->shape != slot.shape) {
       return absl::InvalidArgumentError(absl::StrCat(

@@ -2,6 +2,7 @@
 // here, validated and given its transformers default, so the rest of the engine trusts ModelConfig.
 #include "engine/model/model_config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -94,9 +95,9 @@ absl::Status ParseShape(const json& root, ModelConfig& config) {
     config.num_kv_heads = config.num_heads;
   }
   if (config.num_heads % config.num_kv_heads != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "field 'num_attention_heads' (", config.num_heads,
-        ") must be a multiple of 'num_key_value_heads' (", config.num_kv_heads, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("field 'num_attention_heads' (", config.num_heads,
+                     ") must be a multiple of 'num_key_value_heads' (", config.num_kv_heads, ")"));
   }
 
   if (FindField(root, "head_dim") != nullptr) {
@@ -160,8 +161,7 @@ absl::Status ParseSlidingWindow(const json& root, ModelConfig& config) {
   config.layer_sliding_window.assign(config.num_layers, 0);
   // Llama has no sliding window; its layer_types (if written) may only say full_attention.
   int window = 0;
-  if (config.architecture != Architecture::kLlama &&
-      FindField(root, "sliding_window") != nullptr) {
+  if (config.architecture != Architecture::kLlama && FindField(root, "sliding_window") != nullptr) {
     STRIDE_ASSIGN_OR_RETURN(window, PositiveInt(root, "sliding_window"));
   }
   const bool is_qwen =
@@ -182,23 +182,24 @@ absl::Status ParseSlidingWindow(const json& root, ModelConfig& config) {
   const json* layer_types = FindField(root, "layer_types");
   if (layer_types != nullptr) {
     if (!layer_types->is_array() || static_cast<int>(layer_types->size()) != config.num_layers) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "field 'layer_types' must be a list of num_hidden_layers (", config.num_layers,
-          ") strings"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("field 'layer_types' must be a list of num_hidden_layers (",
+                       config.num_layers, ") strings"));
     }
     for (int i = 0; i < config.num_layers; ++i) {
       const json& type = (*layer_types)[i];
       const std::string name = type.is_string() ? type.get<std::string>() : type.dump();
       if (name == "full_attention") continue;
       if (name != "sliding_attention") {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "field 'layer_types[", i, "]' is '", name,
-            "'; expected 'full_attention' or 'sliding_attention'"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("field 'layer_types[", i, "]' is '", name,
+                         "'; expected 'full_attention' or 'sliding_attention'"));
       }
       if (window == 0) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "field 'layer_types[", i, "]' is 'sliding_attention' but no sliding window is in "
-            "effect ('sliding_window' is null or 'use_sliding_window' is false)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("field 'layer_types[", i,
+                         "]' is 'sliding_attention' but no sliding window is in "
+                         "effect ('sliding_window' is null or 'use_sliding_window' is false)"));
       }
       config.layer_sliding_window[i] = window;
     }
@@ -217,9 +218,9 @@ absl::StatusOr<std::vector<int32_t>> ParseTokenIds(const json& root, const char*
   auto append = [&](const json& value) -> absl::Status {
     if (!value.is_number_integer() || value.get<int64_t>() < 0 ||
         value.get<int64_t>() > std::numeric_limits<int32_t>::max()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "field '", key, "' must be a non-negative token id or a list of them, got ",
-          value.dump()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("field '", key, "' must be a non-negative token id or a list of them, got ",
+                       value.dump()));
     }
     ids.push_back(static_cast<int32_t>(value.get<int64_t>()));
     return absl::OkStatus();
@@ -237,8 +238,8 @@ absl::Status ParseDtype(const json& root, ModelConfig& config) {
   STRIDE_ASSIGN_OR_RETURN(std::optional<std::string> dtype, GetOptionalString(root, key));
   if (!dtype.has_value()) return absl::OkStatus();
   if (*dtype != "bfloat16" && *dtype != "float16" && *dtype != "float32") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "field '", key, "' is '", *dtype, "'; expected bfloat16, float16 or float32"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("field '", key, "' is '", *dtype, "'; expected bfloat16, float16 or float32"));
   }
   config.torch_dtype = *dtype;
   return absl::OkStatus();

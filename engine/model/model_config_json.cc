@@ -21,8 +21,7 @@ absl::Status WrongType(std::string_view prefix, std::string_view key, std::strin
 
 absl::StatusOr<int64_t> ToInt(const json& value, std::string_view key, std::string_view prefix) {
   if (value.is_number_integer()) {
-    if (value.is_number_unsigned() &&
-        value.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+    if (value.is_number_unsigned() && value.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
       return WrongType(prefix, key, "an integer in range", value);
     }
     return value.get<int64_t>();
@@ -57,8 +56,7 @@ absl::StatusOr<int64_t> GetRequiredInt(const json& object, std::string_view key,
   const json* value = FindField(object, key);
   if (value == nullptr) {
     return absl::InvalidArgumentError(
-        absl::StrCat("required field '", std::string(prefix), std::string(key),
-                     "' is missing"));
+        absl::StrCat("required field '", std::string(prefix), std::string(key), "' is missing"));
   }
   return ToInt(*value, key, prefix);
 }
@@ -75,8 +73,7 @@ absl::StatusOr<double> GetRequiredDouble(const json& object, std::string_view ke
   const json* value = FindField(object, key);
   if (value == nullptr) {
     return absl::InvalidArgumentError(
-        absl::StrCat("required field '", std::string(prefix), std::string(key),
-                     "' is missing"));
+        absl::StrCat("required field '", std::string(prefix), std::string(key), "' is missing"));
   }
   return ToDouble(*value, key, prefix);
 }

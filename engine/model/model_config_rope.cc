@@ -21,9 +21,9 @@ absl::StatusOr<RopeType> RopeTypeFromName(const std::string& name, const std::st
   if (name == "dynamic") return RopeType::kDynamic;
   if (name == "llama3") return RopeType::kLlama3;
   if (name == "yarn") return RopeType::kYarn;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "field '", field, "' is '", name,
-      "'; supported rope types: default, linear, dynamic, llama3, yarn"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("field '", field, "' is '", name,
+                   "'; supported rope types: default, linear, dynamic, llama3, yarn"));
 }
 
 absl::Status PositiveNumber(double value, const std::string& field) {
@@ -124,10 +124,10 @@ absl::Status ParseRope(const json& root, ModelConfig& config) {
     return absl::InvalidArgumentError(absl::StrCat("field '", name, "' must be an object"));
   }
   const std::string prefix = name + ".";
-  if (params != nullptr && (params->contains("full_attention") ||
-                            params->contains("sliding_attention"))) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("field '", name, "' holds per-layer-type parameters, which are not supported"));
+  if (params != nullptr &&
+      (params->contains("full_attention") || params->contains("sliding_attention"))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "field '", name, "' holds per-layer-type parameters, which are not supported"));
   }
 
   STRIDE_ASSIGN_OR_RETURN(config.rope_theta, GetOptionalDouble(root, "rope_theta", 10000.0));

@@ -16,8 +16,8 @@ namespace stride::engine::model {
 namespace {
 
 absl::Status IoError(const std::string& what, const std::string& path, int error_number) {
-  return absl::NotFoundError(
-      absl::StrCat("safetensors file ", path, ": cannot ", what, ": ", std::strerror(error_number)));
+  return absl::NotFoundError(absl::StrCat("safetensors file ", path, ": cannot ", what, ": ",
+                                          std::strerror(error_number)));
 }
 
 }  // namespace
@@ -63,9 +63,7 @@ SafetensorsFile::SafetensorsFile(std::string path, const unsigned char* mapping,
   for (size_t i = 0; i < header_.tensors.size(); ++i) index_[header_.tensors[i].name] = i;
 }
 
-SafetensorsFile::~SafetensorsFile() {
-  ::munmap(const_cast<unsigned char*>(mapping_), size_);
-}
+SafetensorsFile::~SafetensorsFile() { ::munmap(const_cast<unsigned char*>(mapping_), size_); }
 
 const SafetensorsEntry* SafetensorsFile::Find(std::string_view name) const {
   auto it = index_.find(std::string(name));
@@ -75,13 +73,13 @@ const SafetensorsEntry* SafetensorsFile::Find(std::string_view name) const {
 absl::StatusOr<TensorView> SafetensorsFile::Tensor(std::string_view name) const {
   const SafetensorsEntry* entry = Find(name);
   if (entry == nullptr) {
-    return absl::NotFoundError(absl::StrCat("safetensors file ", path_, ": no tensor '",
-                                            std::string(name), "'"));
+    return absl::NotFoundError(
+        absl::StrCat("safetensors file ", path_, ": no tensor '", std::string(name), "'"));
   }
   if (!entry->dtype.has_value()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("safetensors file ", path_, ": tensor '", entry->name, "' has dtype ",
-                     entry->dtype_name, "; supported: F32, F16, BF16"));
+    return absl::InvalidArgumentError(absl::StrCat("safetensors file ", path_, ": tensor '",
+                                                   entry->name, "' has dtype ", entry->dtype_name,
+                                                   "; supported: F32, F16, BF16"));
   }
   TensorView view;
   view.dtype = *entry->dtype;

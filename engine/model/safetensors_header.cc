@@ -20,11 +20,11 @@ struct DTypeInfo {
 };
 
 constexpr DTypeInfo kDTypes[] = {
-    {"F32", 4, DType::kF32},    {"F16", 2, DType::kF16},     {"BF16", 2, DType::kBF16},
-    {"F64", 8, std::nullopt},   {"I64", 8, std::nullopt},    {"U64", 8, std::nullopt},
-    {"I32", 4, std::nullopt},   {"U32", 4, std::nullopt},    {"I16", 2, std::nullopt},
-    {"U16", 2, std::nullopt},   {"I8", 1, std::nullopt},     {"U8", 1, std::nullopt},
-    {"BOOL", 1, std::nullopt},  {"F8_E4M3", 1, std::nullopt}, {"F8_E5M2", 1, std::nullopt},
+    {"F32", 4, DType::kF32},      {"F16", 2, DType::kF16},      {"BF16", 2, DType::kBF16},
+    {"F64", 8, std::nullopt},     {"I64", 8, std::nullopt},     {"U64", 8, std::nullopt},
+    {"I32", 4, std::nullopt},     {"U32", 4, std::nullopt},     {"I16", 2, std::nullopt},
+    {"U16", 2, std::nullopt},     {"I8", 1, std::nullopt},      {"U8", 1, std::nullopt},
+    {"BOOL", 1, std::nullopt},    {"F8_E4M3", 1, std::nullopt}, {"F8_E5M2", 1, std::nullopt},
     {"F8_E8M0", 1, std::nullopt},
 };
 
@@ -38,8 +38,8 @@ class ErrorBuilder {
   }
   absl::Status Tensor(std::string_view tensor, std::string_view problem) const {
     return absl::InvalidArgumentError(absl::StrCat("safetensors file ", std::string(file_name_),
-                                                   ": tensor '", std::string(tensor), "': ",
-                                                   std::string(problem)));
+                                                   ": tensor '", std::string(tensor),
+                                                   "': ", std::string(problem)));
   }
 
  private:
@@ -96,8 +96,8 @@ absl::StatusOr<SafetensorsEntry> ParseEntry(const std::string& name, const json&
     overflow = overflow || __builtin_mul_overflow(numel, *size, &numel);
   }
   uint64_t num_bytes = 0;
-  overflow = overflow || __builtin_mul_overflow(numel, static_cast<uint64_t>(entry.element_size),
-                                                &num_bytes);
+  overflow = overflow ||
+             __builtin_mul_overflow(numel, static_cast<uint64_t>(entry.element_size), &num_bytes);
 
   auto offsets_it = value.find("data_offsets");
   if (offsets_it == value.end() || !offsets_it->is_array() || offsets_it->size() != 2) {
@@ -113,27 +113,29 @@ absl::StatusOr<SafetensorsEntry> ParseEntry(const std::string& name, const json&
   entry.begin = *begin;
   entry.end = *end;
   if (entry.end > data_size) {
-    return error.Tensor(name, absl::StrCat("data_offsets end ", entry.end,
-                                           " is past the end of the data section (", data_size,
-                                           " bytes)"));
+    return error.Tensor(
+        name, absl::StrCat("data_offsets end ", entry.end, " is past the end of the data section (",
+                           data_size, " bytes)"));
   }
   if (overflow || num_bytes != entry.end - entry.begin) {
-    return error.Tensor(name, absl::StrCat("byte size ", entry.end - entry.begin,
-                                           " does not match shape ", shape_it->dump(), " of ",
-                                           entry.dtype_name));
+    return error.Tensor(
+        name, absl::StrCat("byte size ", entry.end - entry.begin, " does not match shape ",
+                           shape_it->dump(), " of ", entry.dtype_name));
   }
   return entry;
 }
 
 }  // namespace
 
-absl::StatusOr<SafetensorsHeader> ParseSafetensorsHeader(std::string_view bytes,
-                                                         uint64_t file_size,
+absl::StatusOr<SafetensorsHeader> ParseSafetensorsHeader(std::string_view bytes, uint64_t file_size,
                                                          std::string_view file_name) {
   const ErrorBuilder error(file_name);
-  if (file_size < 8 || bytes.size() < 8) {
-    return error.File(absl::StrCat("file is ", std::min<uint64_t>(file_size, bytes.size()),
-                                   " bytes, shorter than the 8-byte header length"));
+  if (file_size < 8) {
+    return error.File(
+        absl::StrCat("file is ", file_size, " bytes, shorter than the 8-byte header length"));
+  }
+  if (bytes.size() < 8) {
+    return error.File(absl::StrCat("only ", bytes.size(), " bytes given for the 8-byte length"));
   }
   uint64_t header_length = 0;
   for (int i = 7; i >= 0; --i) {

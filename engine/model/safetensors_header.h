@@ -37,8 +37,7 @@ struct SafetensorsHeader {
 // `bytes` is the start of the file (at least 8 + header length bytes; the whole file is fine) and
 // `file_size` the size of the whole file; `file_name` only labels error messages. Tensors of any
 // safetensors dtype are accepted here (their sizes are checked); an unknown dtype is an error.
-absl::StatusOr<SafetensorsHeader> ParseSafetensorsHeader(std::string_view bytes,
-                                                         uint64_t file_size,
+absl::StatusOr<SafetensorsHeader> ParseSafetensorsHeader(std::string_view bytes, uint64_t file_size,
                                                          std::string_view file_name);
 
 }  // namespace stride::engine::model

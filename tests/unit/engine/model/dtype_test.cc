@@ -25,9 +25,9 @@ TEST(DTypeTest, HalfToFloatSpecialValues) {
   EXPECT_EQ(HalfToFloat(0x3c00), 1.0f);
   EXPECT_EQ(HalfToFloat(0xbc00), -1.0f);
   EXPECT_EQ(HalfToFloat(0x7bff), 65504.0f);
-  EXPECT_EQ(HalfToFloat(0x0400), std::ldexp(1.0f, -14));             // smallest normal
-  EXPECT_EQ(HalfToFloat(0x03ff), std::ldexp(1023.0f, -24));          // largest subnormal
-  EXPECT_EQ(HalfToFloat(0x8001), -std::ldexp(1.0f, -24));            // smallest subnormal
+  EXPECT_EQ(HalfToFloat(0x0400), std::ldexp(1.0f, -14));     // smallest normal
+  EXPECT_EQ(HalfToFloat(0x03ff), std::ldexp(1023.0f, -24));  // largest subnormal
+  EXPECT_EQ(HalfToFloat(0x8001), -std::ldexp(1.0f, -24));    // smallest subnormal
   EXPECT_EQ(HalfToFloat(0x7c00), std::numeric_limits<float>::infinity());
   EXPECT_EQ(HalfToFloat(0xfc00), -std::numeric_limits<float>::infinity());
   EXPECT_TRUE(std::isnan(HalfToFloat(0x7e00)));
@@ -38,9 +38,9 @@ TEST(DTypeTest, HalfToFloatMatchesTheFormulaForEveryFiniteValue) {
     const uint32_t exponent = (bits >> 10) & 0x1f;
     if (exponent == 0x1f) continue;
     const uint32_t mantissa = bits & 0x3ff;
-    const float magnitude = exponent == 0
-                                ? std::ldexp(static_cast<float>(mantissa), -24)
-                                : std::ldexp(1.0f + mantissa / 1024.0f, static_cast<int>(exponent) - 15);
+    const float magnitude =
+        exponent == 0 ? std::ldexp(static_cast<float>(mantissa), -24)
+                      : std::ldexp(1.0f + mantissa / 1024.0f, static_cast<int>(exponent) - 15);
     const float expected = (bits & 0x8000) ? -magnitude : magnitude;
     ASSERT_EQ(HalfToFloat(static_cast<uint16_t>(bits)), expected) << std::hex << bits;
   }

@@ -139,16 +139,16 @@ TEST(DummyWeightsTest, Qwen3HasQkNormsAndTiedHeadSharesEmbedding) {
 
 TEST(DummyWeightsTest, ValuesLookLikeATrainedModel) {
   const ModelWeights w = Dummy(TinyConfig("Qwen2ForCausalLM"), 11);
-  for (const TensorView* matrix : {&w.embed_tokens, &w.lm_head, &w.layers[1].q_proj,
-                                   &w.layers[2].down_proj}) {
+  for (const TensorView* matrix :
+       {&w.embed_tokens, &w.lm_head, &w.layers[1].q_proj, &w.layers[2].down_proj}) {
     const Stats s = StatsOf(*matrix);
     EXPECT_TRUE(s.finite);
     EXPECT_NEAR(s.mean, 0.0, 0.002);
     EXPECT_NEAR(s.stddev, 0.02, 0.002);
     EXPECT_LT(s.zeros, matrix->numel() / 100);
   }
-  for (const TensorView* norm : {&w.norm, &w.layers[0].input_layernorm,
-                                 &w.layers[0].post_attention_layernorm}) {
+  for (const TensorView* norm :
+       {&w.norm, &w.layers[0].input_layernorm, &w.layers[0].post_attention_layernorm}) {
     const Stats s = StatsOf(*norm);
     EXPECT_TRUE(s.finite);
     EXPECT_NEAR(s.mean, 1.0, 0.02);

@@ -135,8 +135,7 @@ TEST(ModelConfigTest, LayerTypesOverrideMaxWindowLayers) {
   j["use_sliding_window"] = true;
   j["sliding_window"] = 512;
   j["max_window_layers"] = 2;
-  j["layer_types"] = {"sliding_attention", "full_attention", "sliding_attention",
-                      "full_attention"};
+  j["layer_types"] = {"sliding_attention", "full_attention", "sliding_attention", "full_attention"};
   EXPECT_THAT(ParseOk(j).layer_sliding_window, ElementsAre(512, 0, 512, 0));
   j["use_sliding_window"] = false;
   j["layer_types"] = {"full_attention", "full_attention", "full_attention", "full_attention"};
@@ -187,12 +186,15 @@ TEST(ModelConfigTest, DtypeFromEitherSpelling) {
 TEST(ModelConfigRopeTest, Llama3FromTransformers4AndTransformers5Agree) {
   json v4 = LlamaBase();
   v4["rope_theta"] = 500000.0;
-  v4["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 8.0}, {"low_freq_factor", 1.0},
-                        {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 8192}};
+  v4["rope_scaling"] = {{"rope_type", "llama3"},
+                        {"factor", 8.0},
+                        {"low_freq_factor", 1.0},
+                        {"high_freq_factor", 4.0},
+                        {"original_max_position_embeddings", 8192}};
   json v5 = LlamaBase();
-  v5["rope_parameters"] = {{"rope_type", "llama3"},        {"rope_theta", 500000.0},
-                           {"factor", 8.0},                {"low_freq_factor", 1.0},
-                           {"high_freq_factor", 4.0},      {"original_max_position_embeddings", 8192}};
+  v5["rope_parameters"] = {{"rope_type", "llama3"},   {"rope_theta", 500000.0},
+                           {"factor", 8.0},           {"low_freq_factor", 1.0},
+                           {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 8192}};
   for (const json& j : {v4, v5}) {
     ModelConfig c = ParseOk(j);
     EXPECT_DOUBLE_EQ(c.rope_theta, 500000.0);
@@ -253,11 +255,11 @@ TEST(ModelConfigRopeTest, YarnDefaults) {
 
 TEST(ModelConfigRopeTest, YarnAllFields) {
   json j = LlamaBase();
-  j["rope_parameters"] = {{"rope_type", "yarn"},  {"rope_theta", 1e6},
-                          {"factor", 8.0},        {"original_max_position_embeddings", 1024},
-                          {"beta_fast", 16.0},    {"beta_slow", 2.0},
+  j["rope_parameters"] = {{"rope_type", "yarn"},     {"rope_theta", 1e6},
+                          {"factor", 8.0},           {"original_max_position_embeddings", 1024},
+                          {"beta_fast", 16.0},       {"beta_slow", 2.0},
                           {"attention_factor", 1.5}, {"mscale", 0.7},
-                          {"mscale_all_dim", 0.8}, {"truncate", false}};
+                          {"mscale_all_dim", 0.8},   {"truncate", false}};
   ModelConfig c = ParseOk(j);
   const RopeScaling& s = c.rope_scaling;
   EXPECT_DOUBLE_EQ(c.rope_theta, 1e6);
@@ -304,17 +306,18 @@ json Rope(json params) { return json{{"rope_parameters", std::move(params)}}; }
 INSTANTIATE_TEST_SUITE_P(
     Errors, ModelConfigErrorTest,
     ::testing::Values(
-        ErrorCase{"unknown_arch", {{"architectures", {"MixtralForCausalLM"}}},
-                  "MixtralForCausalLM"},
+        ErrorCase{
+            "unknown_arch", {{"architectures", {"MixtralForCausalLM"}}}, "MixtralForCausalLM"},
         ErrorCase{"unknown_model_type",
-                  {{"architectures", json::array()}, {"model_type", "gpt2"}}, "gpt2"},
-        ErrorCase{"no_arch", {{"architectures", nullptr}, {"model_type", nullptr}},
-                  "architectures"},
+                  {{"architectures", json::array()}, {"model_type", "gpt2"}},
+                  "gpt2"},
+        ErrorCase{
+            "no_arch", {{"architectures", nullptr}, {"model_type", nullptr}}, "architectures"},
         ErrorCase{"gelu", {{"hidden_act", "gelu"}}, "'hidden_act' is 'gelu'"},
         ErrorCase{"missing_vocab", {{"vocab_size", nullptr}}, "'vocab_size' is missing"},
         ErrorCase{"missing_layers", {{"num_hidden_layers", nullptr}}, "num_hidden_layers"},
-        ErrorCase{"missing_max_pos", {{"max_position_embeddings", nullptr}},
-                  "max_position_embeddings"},
+        ErrorCase{
+            "missing_max_pos", {{"max_position_embeddings", nullptr}}, "max_position_embeddings"},
         ErrorCase{"zero_hidden", {{"hidden_size", 0}}, "'hidden_size' must be a positive"},
         ErrorCase{"negative_ffn", {{"intermediate_size", -5}}, "intermediate_size"},
         ErrorCase{"float_size", {{"hidden_size", 256.5}}, "'hidden_size' must be an integer"},
@@ -330,8 +333,8 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"bad_tie", {{"tie_word_embeddings", "yes"}}, "tie_word_embeddings"},
         ErrorCase{"bad_dtype", {{"torch_dtype", "int8"}}, "'torch_dtype' is 'int8'"},
         ErrorCase{"unknown_rope", Rope({{"rope_type", "longrope"}}), "longrope"},
-        ErrorCase{"unknown_rope_v4", {{"rope_scaling", {{"type", "su"}}}},
-                  "rope_scaling.type' is 'su'"},
+        ErrorCase{
+            "unknown_rope_v4", {{"rope_scaling", {{"type", "su"}}}}, "rope_scaling.type' is 'su'"},
         ErrorCase{"rope_not_object", {{"rope_scaling", 2.0}}, "rope_scaling"},
         ErrorCase{"linear_no_factor", Rope({{"rope_type", "linear"}}),
                   "'rope_parameters.factor' is missing"},
@@ -381,8 +384,7 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(ModelConfigTest, NotJsonOrNotObject) {
   EXPECT_THAT(std::string(ParseModelConfig("{\"vocab_size\": ").status().message()),
               HasSubstr("not valid JSON"));
-  EXPECT_THAT(std::string(ParseModelConfig("[1, 2]").status().message()),
-              HasSubstr("JSON object"));
+  EXPECT_THAT(std::string(ParseModelConfig("[1, 2]").status().message()), HasSubstr("JSON object"));
 }
 
 TEST(ModelConfigTest, LoadFromDirectoryOrFile) {

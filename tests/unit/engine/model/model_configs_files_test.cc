@@ -8,8 +8,8 @@
 namespace stride::engine::model {
 namespace {
 
-using ::testing::ElementsAre;
 using ::testing::Each;
+using ::testing::ElementsAre;
 
 ModelConfig Load(const std::string& name) {
   absl::StatusOr<ModelConfig> config =

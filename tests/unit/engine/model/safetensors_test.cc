@@ -15,10 +15,10 @@
 namespace stride::engine::model {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using testing::BuildSafetensors;
+using ::testing::ElementsAre;
 using testing::F32Bytes;
+using ::testing::HasSubstr;
 using testing::RawSafetensors;
 using testing::TempDir;
 using testing::TestTensor;
@@ -59,15 +59,14 @@ TEST(SafetensorsFileTest, ReadsEveryFloatDtypeExactly) {
   absl::StatusOr<TensorView> b = (*file)->Tensor("b.bf16");
   ASSERT_TRUE(b.ok()) << b.status();
   EXPECT_EQ(b->dtype, DType::kBF16);
-  EXPECT_THAT(Read(*b), ElementsAre(1.0f, -2.5f, 0.1015625f,
-                                    std::numeric_limits<float>::infinity()));
+  EXPECT_THAT(Read(*b),
+              ElementsAre(1.0f, -2.5f, 0.1015625f, std::numeric_limits<float>::infinity()));
 
   absl::StatusOr<TensorView> c = (*file)->Tensor("c.f16");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->dtype, DType::kF16);
   EXPECT_THAT(c->shape, ElementsAre(5, 1));
-  EXPECT_THAT(Read(*c), ElementsAre(1.0f, -2.0f, 65504.0f, std::ldexp(1.0f, -24),
-                                    0.333251953125f));
+  EXPECT_THAT(Read(*c), ElementsAre(1.0f, -2.0f, 65504.0f, std::ldexp(1.0f, -24), 0.333251953125f));
 
   absl::StatusOr<TensorView> d = (*file)->Tensor("d.empty");
   ASSERT_TRUE(d.ok()) << d.status();
@@ -77,8 +76,7 @@ TEST(SafetensorsFileTest, ReadsEveryFloatDtypeExactly) {
 
 TEST(SafetensorsFileTest, AbsentTensorIsNotFound) {
   TempDir dir;
-  WriteFile(dir.path() / "m.safetensors",
-            BuildSafetensors({{"x", "F32", {1}, F32Bytes({1.0f})}}));
+  WriteFile(dir.path() / "m.safetensors", BuildSafetensors({{"x", "F32", {1}, F32Bytes({1.0f})}}));
   auto file = SafetensorsFile::Open(dir.file("m.safetensors"));
   ASSERT_TRUE(file.ok()) << file.status();
   EXPECT_EQ((*file)->Find("y"), nullptr);
@@ -91,8 +89,8 @@ TEST(SafetensorsFileTest, AbsentTensorIsNotFound) {
 TEST(SafetensorsFileTest, OtherDtypesParseButCannotBeViewed) {
   TempDir dir;
   WriteFile(dir.path() / "m.safetensors",
-            BuildSafetensors({{"ids", "I64", {2}, std::string(16, '\0')},
-                              {"w", "F32", {1}, F32Bytes({2.0f})}}));
+            BuildSafetensors(
+                {{"ids", "I64", {2}, std::string(16, '\0')}, {"w", "F32", {1}, F32Bytes({2.0f})}}));
   auto file = SafetensorsFile::Open(dir.file("m.safetensors"));
   ASSERT_TRUE(file.ok()) << file.status();
   EXPECT_TRUE((*file)->Tensor("w").ok());
@@ -134,8 +132,8 @@ std::string WithLength(uint64_t length, const std::string& rest) {
 
 std::vector<MalformedCase> MalformedCases() {
   return {
-      {"empty_file", "", "", "shorter than the 8-byte"},
-      {"five_bytes", std::string("\x02\0\0\0\0", 5), "", "shorter than the 8-byte"},
+      {"empty_file", "", "", "file is 0 bytes, shorter"},
+      {"five_bytes", std::string("\x02\0\0\0\0", 5), "", "file is 5 bytes, shorter"},
       {"length_past_end", WithLength(100, "{}"), "", "runs past the end"},
       {"length_absurd", WithLength(uint64_t{1} << 60, "{}"), "", "exceeds the limit"},
       {"not_json", Header("{\"a\": [1,", 0), "", "not valid JSON"},
@@ -145,8 +143,7 @@ std::vector<MalformedCase> MalformedCases() {
       {"missing_dtype", Header(R"({"w": {"shape": [1], "data_offsets": [0, 4]}})", 4), "w",
        "dtype"},
       {"unknown_dtype",
-       Header(R"({"w": {"dtype": "Q4_K", "shape": [1], "data_offsets": [0, 4]}})", 4), "w",
-       "Q4_K"},
+       Header(R"({"w": {"dtype": "Q4_K", "shape": [1], "data_offsets": [0, 4]}})", 4), "w", "Q4_K"},
       {"shape_not_list",
        Header(R"({"w": {"dtype": "F32", "shape": "2x2", "data_offsets": [0, 16]}})", 16), "w",
        "shape"},
@@ -172,8 +169,9 @@ std::vector<MalformedCase> MalformedCases() {
        Header(R"({"w": {"dtype": "BF16", "shape": [3], "data_offsets": [0, 8]}})", 8), "w",
        "does not match shape"},
       {"numel_overflow",
-       Header(R"({"w": {"dtype": "F32", "shape": [4294967296, 4294967296], "data_offsets": [0, 0]}})",
-              0),
+       Header(
+           R"({"w": {"dtype": "F32", "shape": [4294967296, 4294967296], "data_offsets": [0, 0]}})",
+           0),
        "w", "does not match shape"},
       {"overlap",
        Header(R"({"a": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]},
@@ -207,8 +205,7 @@ TEST_P(SafetensorsMalformedTest, ErrorNamesFileAndTensor) {
   EXPECT_THAT(std::string(parsed.status().message()), HasSubstr(c.expected));
 }
 
-INSTANTIATE_TEST_SUITE_P(Malformed, SafetensorsMalformedTest,
-                         ::testing::ValuesIn(MalformedCases()),
+INSTANTIATE_TEST_SUITE_P(Malformed, SafetensorsMalformedTest, ::testing::ValuesIn(MalformedCases()),
                          [](const ::testing::TestParamInfo<MalformedCase>& info) {
                            return std::string(info.param.label);
                          });
@@ -228,7 +225,8 @@ TEST(SafetensorsHeaderTest, TouchingAndEmptyTensorsDoNotOverlap) {
 }
 
 TEST(SafetensorsHeaderTest, TruncatedBufferIsAnErrorNotARead) {
-  const std::string bytes = Header(R"({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}})", 4);
+  const std::string bytes =
+      Header(R"({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}})", 4);
   // Claim the file is whole but hand over only part of the header.
   absl::StatusOr<SafetensorsHeader> header =
       ParseSafetensorsHeader(std::string_view(bytes).substr(0, 20), bytes.size(), "f");

@@ -18,8 +18,8 @@ namespace stride::engine::model {
 namespace {
 
 using nlohmann::json;
-using ::testing::HasSubstr;
 using testing::BuildSafetensors;
+using ::testing::HasSubstr;
 using testing::TempDir;
 using testing::TestTensor;
 using testing::WriteFile;
@@ -57,23 +57,24 @@ struct Options {
 std::vector<Spec> ExpectedSpecs(const Options& o) {
   const int64_t h = 16, f = 24, v = 32, q = 4 * o.head_dim, kv = 2 * o.head_dim;
   std::vector<Spec> specs = {
-      {"model.embed_tokens.weight", {v, h}, [](const ModelWeights& w) -> const TensorView& {
-         return w.embed_tokens;
-       }},
+      {"model.embed_tokens.weight",
+       {v, h},
+       [](const ModelWeights& w) -> const TensorView& { return w.embed_tokens; }},
       {"model.norm.weight", {h}, [](const ModelWeights& w) -> const TensorView& { return w.norm; }},
   };
   if (o.lm_head) {
-    specs.push_back({"lm_head.weight", {v, h},
-                     [](const ModelWeights& w) -> const TensorView& { return w.lm_head; }});
+    specs.push_back({"lm_head.weight", {v, h}, [](const ModelWeights& w) -> const TensorView& {
+                       return w.lm_head;
+                     }});
   }
   for (int i = 0; i < 2; ++i) {
     const std::string p = "model.layers." + std::to_string(i) + ".";
     auto add = [&](const std::string& suffix, std::vector<int64_t> shape,
                    TensorView LayerWeights::*member) {
-      specs.push_back({p + suffix, std::move(shape),
-                       [i, member](const ModelWeights& w) -> const TensorView& {
-                         return w.layers[i].*member;
-                       }});
+      specs.push_back(
+          {p + suffix, std::move(shape), [i, member](const ModelWeights& w) -> const TensorView& {
+             return w.layers[i].*member;
+           }});
     };
     add("input_layernorm.weight", {h}, &LayerWeights::input_layernorm);
     add("post_attention_layernorm.weight", {h}, &LayerWeights::post_attention_layernorm);
@@ -285,8 +286,8 @@ void Remove(std::vector<TestTensor>& tensors, const std::string& name) {
 }
 
 TEST(LoadModelWeightsErrorTest, MissingTensor) {
-  const std::string message = LoadError(
-      [](std::vector<TestTensor>& t) { Remove(t, "model.layers.1.mlp.up_proj.weight"); });
+  const std::string message =
+      LoadError([](std::vector<TestTensor>& t) { Remove(t, "model.layers.1.mlp.up_proj.weight"); });
   EXPECT_THAT(message, HasSubstr("'model.layers.1.mlp.up_proj.weight'"));
 }
 
@@ -320,8 +321,8 @@ TEST(LoadModelWeightsErrorTest, UnsupportedDtype) {
 }
 
 TEST(LoadModelWeightsErrorTest, MissingBiasForQwen2) {
-  const std::string message = LoadError([](std::vector<TestTensor>&) {},
-                                        TinyConfigJson("Qwen2ForCausalLM"));
+  const std::string message =
+      LoadError([](std::vector<TestTensor>&) {}, TinyConfigJson("Qwen2ForCausalLM"));
   EXPECT_THAT(message, HasSubstr("'model.layers.0.self_attn.q_proj.bias'"));
 }
 
@@ -345,8 +346,7 @@ TEST(LoadModelWeightsErrorTest, IndexProblems) {
   const ModelConfig config = Parse(TinyConfigJson("LlamaForCausalLM"));
   auto write = [&](const TempDir& dir, const json& weight_map) {
     WriteFile(dir.path() / "shard.safetensors", BuildSafetensors(tensors));
-    WriteFile(dir.path() / "model.safetensors.index.json",
-              json{{"weight_map", weight_map}}.dump());
+    WriteFile(dir.path() / "model.safetensors.index.json", json{{"weight_map", weight_map}}.dump());
   };
   json full = json::object();
   for (const TestTensor& t : tensors) full[t.name] = "shard.safetensors";

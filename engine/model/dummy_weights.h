@@ -10,8 +10,8 @@
 
 namespace stride::engine::model {
 
-// Scales: matrices and embeddings ~ N(0, 0.02²) (HF's initializer_range), norm weights ~ 1 ± 0.02,
-// biases ~ N(0, 0.01²). `num_threads` <= 0 uses one per hardware thread.
+// Scales: matrices and embeddings ~ N(0, 0.02^2) (HF's initializer_range), norm weights
+// ~ 1 +- 0.02, biases ~ N(0, 0.01^2). `num_threads` <= 0 uses one per hardware thread.
 ModelWeights MakeDummyWeights(const ModelConfig& config, uint64_t seed, int num_threads = 0);
 
 // The generator behind MakeDummyWeights: an approximately standard normal value (bounded by

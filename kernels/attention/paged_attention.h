@@ -1,0 +1,95 @@
+// Paged attention over the KV cache [num_blocks, block_size, num_kv_heads, head_dim] (bf16), the
+// CUDA counterpart of cpu::PagedAttention. Two kernels of one family:
+//  * prefill: variable-length query chunks, each attending causally to every earlier key of its
+//    sequence through its block table (covers whole prompts, chunked prefill and prefix-cache
+//    hits). FlashAttention-2 style: online softmax, mma.sync m16n8k16 bf16 tensor-core tiles. The
+//    query heads of one KV head are packed into the rows of a tile, so each K/V tile is read once
+//    per GQA group. Work is planned on the host (PlanPagedPrefill) and run on the device.
+//  * decode: one query per sequence; a CTA per (sequence, KV head, split) whose warps walk
+//    interleaved key tiles, with a second kernel reducing the splits when there are several.
+//    The split of each sequence's keys is derived on the device from context_lens, so the launch
+//    shape depends only on the batch size (CUDA-graph friendly).
+// Both honour sliding windows (query at p sees keys (p - window, p]). Key tiles are visited
+// through one loop per CTA, where S2-Attention's block skipping will plug in as a per-head tile
+// predicate. Supported head_dim: 16, 32, 64, 128 (others: cudaErrorInvalidValue).
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace stride::kernels {
+
+bool PagedAttentionSupportsHeadDim(int head_dim);
+
+// One CTA of prefill work: the query tokens [token_begin, token_begin + tokens per tile) of
+// sequence `seq`, for one KV head (grid.y).
+struct PrefillWorkItem {
+  int32_t seq = 0;
+  int32_t token_begin = 0;
+};
+
+// Query tokens per CTA: 64 rows hold tokens x the query heads of one KV head.
+int PagedPrefillTokensPerTile(int num_heads, int num_kv_heads);
+
+// Work items for the sequences with query_lens[s] > 0, heaviest (most keys) first so the long
+// tiles start early. context_lens[s] counts every key of s, its new tokens included.
+std::vector<PrefillWorkItem> PlanPagedPrefill(const std::vector<int>& query_lens,
+                                              const std::vector<int>& context_lens, int num_heads,
+                                              int num_kv_heads, int sliding_window);
+
+struct PagedPrefillParams {
+  const __nv_bfloat16* q = nullptr;  // [num_tokens, num_heads, head_dim]
+  __nv_bfloat16* out = nullptr;      // [num_tokens, num_heads, head_dim]
+  const __nv_bfloat16* k_cache = nullptr;
+  const __nv_bfloat16* v_cache = nullptr;
+  const int32_t* block_tables = nullptr;  // [num_seqs, max_blocks_per_seq]
+  int max_blocks_per_seq = 0;
+  const int32_t* query_start = nullptr;   // [num_seqs + 1]: sequence s owns query rows
+                                          // [query_start[s], query_start[s + 1])
+  const int32_t* context_lens = nullptr;  // [num_seqs]: keys of s (its queries are the last ones)
+  const PrefillWorkItem* work = nullptr;  // [num_work], from PlanPagedPrefill
+  int num_work = 0;
+  int num_heads = 0;
+  int num_kv_heads = 0;
+  int head_dim = 0;
+  int block_size = 16;
+  int sliding_window = 0;  // 0: full causal
+  float scale = 1.0f;
+};
+
+cudaError_t LaunchPagedPrefill(const PagedPrefillParams& p, cudaStream_t stream);
+
+struct PagedDecodeParams {
+  const __nv_bfloat16* q = nullptr;  // [num_seqs, num_heads, head_dim]: one query per sequence
+  __nv_bfloat16* out = nullptr;      // [num_seqs, num_heads, head_dim]
+  const __nv_bfloat16* k_cache = nullptr;
+  const __nv_bfloat16* v_cache = nullptr;
+  const int32_t* block_tables = nullptr;  // [num_seqs, max_blocks_per_seq]
+  int max_blocks_per_seq = 0;
+  const int32_t* context_lens = nullptr;  // [num_seqs]; the query sits at position len - 1.
+                                          // 0 marks a padding row: its output is zero.
+  int num_seqs = 0;
+  int num_heads = 0;
+  int num_kv_heads = 0;  // num_heads / num_kv_heads <= 16
+  int head_dim = 0;
+  int block_size = 16;
+  int sliding_window = 0;
+  float scale = 1.0f;
+  int num_splits = 1;        // > 1 needs workspace of PagedDecodeWorkspaceBytes
+  void* workspace = nullptr;
+};
+
+// A split count that fills the GPU: enough CTAs for about two waves, never splitting a sequence
+// into pieces shorter than 256 keys.
+int ChoosePagedDecodeSplits(int num_seqs, int num_kv_heads, int max_context_len,
+                            int num_multiprocessors);
+
+size_t PagedDecodeWorkspaceBytes(int num_seqs, int num_heads, int head_dim, int num_splits);
+
+cudaError_t LaunchPagedDecode(const PagedDecodeParams& p, cudaStream_t stream);
+
+}  // namespace stride::kernels

@@ -1,0 +1,21 @@
+#include "kernels/embedding/embedding.h"
+
+namespace stride::kernels {
+namespace {
+
+__global__ void EmbeddingKernel(EmbeddingParams p) {
+  const int t = blockIdx.x;
+  const __nv_bfloat16* row = p.table + static_cast<int64_t>(p.ids[t]) * p.hidden;
+  float* out = p.out + static_cast<int64_t>(t) * p.hidden;
+  for (int i = threadIdx.x; i < p.hidden; i += blockDim.x) out[i] = __bfloat162float(row[i]);
+}
+
+}  // namespace
+
+cudaError_t LaunchEmbedding(const EmbeddingParams& p, cudaStream_t stream) {
+  if (p.num_tokens == 0) return cudaSuccess;
+  EmbeddingKernel<<<p.num_tokens, 256, 0, stream>>>(p);
+  return cudaGetLastError();
+}
+
+}  // namespace stride::kernels

@@ -1,0 +1,97 @@
+#include "kernels/gemm/gemm.h"
+
+namespace stride::kernels {
+
+struct GemmContext::Plan {
+  cublasLtMatmulDesc_t op = nullptr;
+  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
+  cublasLtMatmulAlgo_t algo{};
+
+  ~Plan() {
+    if (c != nullptr) cublasLtMatrixLayoutDestroy(c);
+    if (b != nullptr) cublasLtMatrixLayoutDestroy(b);
+    if (a != nullptr) cublasLtMatrixLayoutDestroy(a);
+    if (op != nullptr) cublasLtMatmulDescDestroy(op);
+  }
+};
+
+cudaError_t GemmContext::Create(size_t workspace_bytes, std::unique_ptr<GemmContext>* out) {
+  std::unique_ptr<GemmContext> context(new GemmContext());
+  if (cublasStatus_t s = cublasLtCreate(&context->handle_); s != CUBLAS_STATUS_SUCCESS) {
+    return cudaErrorUnknown;
+  }
+  if (workspace_bytes > 0) {
+    if (cudaError_t e = cudaMalloc(&context->workspace_, workspace_bytes); e != cudaSuccess) {
+      return e;
+    }
+  }
+  context->workspace_bytes_ = workspace_bytes;
+  *out = std::move(context);
+  return cudaSuccess;
+}
+
+GemmContext::~GemmContext() {
+  plans_.clear();
+  if (workspace_ != nullptr) cudaFree(workspace_);
+  if (handle_ != nullptr) cublasLtDestroy(handle_);
+}
+
+const GemmContext::Plan* GemmContext::PlanFor(int m, int n, int k, GemmOutput output) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Key key{m, n, k, static_cast<int>(output)};
+  if (auto it = plans_.find(key); it != plans_.end()) return it->second.get();
+
+  // cuBLAS is column-major: row-major y[m, n] is column-major y^T [n, m] = w [n, k] · x^T [k, m],
+  // with w's row-major storage read as a column-major [k, n] matrix and transposed (op A = T).
+  auto plan = std::make_unique<Plan>();
+  auto check = [&](cublasStatus_t s) {
+    if (s != CUBLAS_STATUS_SUCCESS) last_status_ = s;
+    return s == CUBLAS_STATUS_SUCCESS;
+  };
+  const cublasOperation_t trans_a = CUBLAS_OP_T, trans_b = CUBLAS_OP_N;
+  const cudaDataType_t out_type = output == GemmOutput::kF32 ? CUDA_R_32F : CUDA_R_16BF;
+  if (!check(cublasLtMatmulDescCreate(&plan->op, CUBLAS_COMPUTE_32F, CUDA_R_32F)) ||
+      !check(cublasLtMatmulDescSetAttribute(plan->op, CUBLASLT_MATMUL_DESC_TRANSA, &trans_a,
+                                            sizeof(trans_a))) ||
+      !check(cublasLtMatmulDescSetAttribute(plan->op, CUBLASLT_MATMUL_DESC_TRANSB, &trans_b,
+                                            sizeof(trans_b))) ||
+      !check(cublasLtMatrixLayoutCreate(&plan->a, CUDA_R_16BF, k, n, k)) ||
+      !check(cublasLtMatrixLayoutCreate(&plan->b, CUDA_R_16BF, k, m, k)) ||
+      !check(cublasLtMatrixLayoutCreate(&plan->c, out_type, n, m, n))) {
+    return nullptr;
+  }
+  cublasLtMatmulPreference_t preference = nullptr;
+  if (!check(cublasLtMatmulPreferenceCreate(&preference))) return nullptr;
+  check(cublasLtMatmulPreferenceSetAttribute(preference,
+                                             CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
+                                             &workspace_bytes_, sizeof(workspace_bytes_)));
+  cublasLtMatmulHeuristicResult_t result{};
+  int found = 0;
+  const bool ok = check(cublasLtMatmulAlgoGetHeuristic(handle_, plan->op, plan->a, plan->b,
+                                                       plan->c, plan->c, preference, 1, &result,
+                                                       &found));
+  cublasLtMatmulPreferenceDestroy(preference);
+  if (!ok || found == 0) return nullptr;
+  plan->algo = result.algo;
+  const Plan* raw = plan.get();
+  plans_.emplace(key, std::move(plan));
+  return raw;
+}
+
+cudaError_t LaunchGemm(const GemmParams& p, cudaStream_t stream) {
+  if (p.m == 0 || p.n == 0) return cudaSuccess;
+  if (p.context == nullptr || p.k <= 0) return cudaErrorInvalidValue;
+  const GemmContext::Plan* plan = p.context->PlanFor(p.m, p.n, p.k, p.output);
+  if (plan == nullptr) return cudaErrorNotSupported;
+  const float alpha = 1.0f, beta = 0.0f;
+  cublasStatus_t s = cublasLtMatmul(p.context->handle_, plan->op, &alpha, p.w, plan->a, p.x,
+                                    plan->b, &beta, p.y, plan->c, p.y, plan->c, &plan->algo,
+                                    p.context->workspace_, p.context->workspace_bytes_, stream);
+  if (s != CUBLAS_STATUS_SUCCESS) {
+    p.context->last_status_ = s;
+    return cudaErrorUnknown;
+  }
+  return cudaGetLastError();
+}
+
+}  // namespace stride::kernels

@@ -1,0 +1,106 @@
+#include "kernels/common/device_utils.cuh"
+#include "kernels/rope/rope_kv_cache.h"
+
+namespace stride::kernels {
+namespace {
+
+constexpr int kWarps = 4;
+constexpr int kMaxPairsPerLane = 4;  // head_dim <= 256
+
+// One block per token, one warp per head. Lane l owns the rotation pairs (i, i + half) for
+// i = l, l + 32, ...; per-head RMSNorm reduces over the warp.
+__global__ void __launch_bounds__(kWarps * 32) RopeKvCacheKernel(RopeKvCacheParams p) {
+  const int t = blockIdx.x;
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  const int half = p.head_dim / 2;
+  const int total_heads = p.num_heads + 2 * p.num_kv_heads;
+  const int64_t row_width = static_cast<int64_t>(total_heads) * p.head_dim;
+  const int64_t slot = p.slot_mapping[t];
+  const float position = static_cast<float>(p.positions[t]);
+
+  // cos/sin per owned pair, shared by every head of this token.
+  float cos_v[kMaxPairsPerLane], sin_v[kMaxPairsPerLane];
+#pragma unroll
+  for (int j = 0; j < kMaxPairsPerLane; ++j) {
+    const int i = lane + 32 * j;
+    cos_v[j] = sin_v[j] = 0.0f;
+    if (i < half) {
+      // Float32 angle as transformers computes it; accurate sincos (no fast math).
+      const float angle = p.inv_freq[i] * position;
+      float s, c;
+      sincosf(angle, &s, &c);
+      cos_v[j] = c * p.attention_scaling;
+      sin_v[j] = s * p.attention_scaling;
+    }
+  }
+
+  for (int h = warp; h < total_heads; h += kWarps) {
+    const int64_t base = static_cast<int64_t>(t) * row_width + static_cast<int64_t>(h) * p.head_dim;
+    const __nv_bfloat16* src = p.qkv + base;
+    const __nv_bfloat16* bias = p.bias != nullptr ? p.bias + static_cast<int64_t>(h) * p.head_dim
+                                                  : nullptr;
+    float a[kMaxPairsPerLane], b[kMaxPairsPerLane];
+    float sum_squares = 0.0f;
+#pragma unroll
+    for (int j = 0; j < kMaxPairsPerLane; ++j) {
+      const int i = lane + 32 * j;
+      a[j] = b[j] = 0.0f;
+      if (i < half) {
+        a[j] = __bfloat162float(src[i]);
+        b[j] = __bfloat162float(src[i + half]);
+        if (bias != nullptr) {
+          a[j] += __bfloat162float(bias[i]);
+          b[j] += __bfloat162float(bias[i + half]);
+        }
+        sum_squares += a[j] * a[j] + b[j] * b[j];
+      }
+    }
+    const bool is_q = h < p.num_heads;
+    const bool is_v = h >= p.num_heads + p.num_kv_heads;
+    const __nv_bfloat16* norm = is_q ? p.q_norm : (is_v ? nullptr : p.k_norm);
+    if (norm != nullptr) {
+      const float inv_rms = rsqrtf(WarpSum(sum_squares) / p.head_dim + p.norm_eps);
+#pragma unroll
+      for (int j = 0; j < kMaxPairsPerLane; ++j) {
+        const int i = lane + 32 * j;
+        if (i < half) {
+          a[j] = __bfloat162float(norm[i]) * (a[j] * inv_rms);
+          b[j] = __bfloat162float(norm[i + half]) * (b[j] * inv_rms);
+        }
+      }
+    }
+    __nv_bfloat16* dst;
+    if (is_q) {
+      dst = p.q_out + (static_cast<int64_t>(t) * p.num_heads + h) * p.head_dim;
+    } else {
+      if (slot < 0) continue;
+      const int kv_head = is_v ? h - p.num_heads - p.num_kv_heads : h - p.num_heads;
+      dst = (is_v ? p.v_cache : p.k_cache) +
+            (slot * p.num_kv_heads + kv_head) * static_cast<int64_t>(p.head_dim);
+    }
+#pragma unroll
+    for (int j = 0; j < kMaxPairsPerLane; ++j) {
+      const int i = lane + 32 * j;
+      if (i < half) {
+        float x = a[j], y = b[j];
+        if (!is_v) {
+          x = a[j] * cos_v[j] - b[j] * sin_v[j];
+          y = b[j] * cos_v[j] + a[j] * sin_v[j];
+        }
+        dst[i] = __float2bfloat16(x);
+        dst[i + half] = __float2bfloat16(y);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+cudaError_t LaunchRopeKvCache(const RopeKvCacheParams& p, cudaStream_t stream) {
+  if (p.num_tokens == 0) return cudaSuccess;
+  if (p.head_dim % 2 != 0 || p.head_dim > 2 * 32 * kMaxPairsPerLane) return cudaErrorInvalidValue;
+  RopeKvCacheKernel<<<p.num_tokens, kWarps * 32, 0, stream>>>(p);
+  return cudaGetLastError();
+}
+
+}  // namespace stride::kernels

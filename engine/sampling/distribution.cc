@@ -80,54 +80,89 @@ uint32_t SelectThreshold(std::span<const float> weights, Measure measure, double
   return prefix;
 }
 
-// The k-th largest weight (0 < k < size), by a bounded min-heap: most weights fail the first
-// comparison, so this is one cheap pass for the small k that requests use.
-float KthLargest(std::span<const float> weights, int k, std::vector<float>& heap) {
-  heap.assign(weights.begin(), weights.begin() + k);
-  std::make_heap(heap.begin(), heap.end(), std::greater<float>());
-  float kth = heap.front();
-  for (size_t i = k; i < weights.size(); ++i) {
-    if (!(weights[i] > kth)) continue;
-    std::pop_heap(heap.begin(), heap.end(), std::greater<float>());
-    heap.back() = weights[i];
-    std::push_heap(heap.begin(), heap.end(), std::greater<float>());
-    kth = heap.front();
+// The k largest weights (0 < k <= size) into buffer[0, k), in no order, with the k-th largest
+// at buffer[k - 1]. Candidates above the running k-th largest are appended and the buffer is cut
+// back to k with nth_element when it doubles: most weights fail the first (vectorized)
+// comparison, so this is one cheap pass for small k.
+void LargestWeights(std::span<const float> weights, size_t k, std::vector<float>& buffer) {
+  buffer.assign(weights.begin(), weights.begin() + k);
+  auto cut = [&] {
+    std::nth_element(buffer.begin(), buffer.begin() + (k - 1), buffer.end(), std::greater<float>());
+    buffer.resize(k);
+  };
+  cut();
+  const size_t n = weights.size();
+  for (size_t i = FindFirstAbove(weights, k, buffer[k - 1]); i < n;
+       i = FindFirstAbove(weights, i + 1, buffer[k - 1])) {
+    buffer.push_back(weights[i]);
+    if (buffer.size() == 2 * k) cut();
   }
-  return kth;
+  cut();
+}
+
+// top_p's threshold when the nucleus lies within the `count` heaviest weights: sorts just those
+// and finds the smallest value whose strictly heavier weights hold < target. nullopt when every
+// one of them still qualifies (the threshold may be lower: the caller falls back to the radix
+// select). Weights equal to a candidate but outside the heap do not matter: only strictly
+// heavier weights count, and those are all in the heap.
+std::optional<float> TopPThresholdAmongLargest(std::span<const float> weights, size_t count,
+                                               double target, std::vector<float>& heap) {
+  LargestWeights(weights, count, heap);
+  std::sort(heap.begin(), heap.end(), std::greater<float>());
+  double heavier = 0.0;  // mass of the weights before heap[i]'s group
+  for (size_t i = 0; i < heap.size();) {
+    if (i > 0 && heavier >= target) return heap[i - 1];  // this group is out, the previous is in
+    const float value = heap[i];
+    for (; i < heap.size() && heap[i] == value; ++i) heavier += value;
+  }
+  return std::nullopt;
 }
 
 }  // namespace
 
-void ComputeWeights(std::span<const float> logits, float temperature, std::span<float> weights) {
+double ComputeWeights(std::span<const float> logits, float temperature, std::span<float> weights) {
   STRIDE_CHECK_EQ(logits.size(), weights.size());
   STRIDE_CHECK(temperature > 0.0f) << "temperature " << temperature;
   const float max = MaxValue(logits);
   if (!std::isfinite(max)) {
     // No finite logit (all masked), or +inf: leave +inf to the caller's argmax fallback.
     std::fill(weights.begin(), weights.end(), 0.0f);
-    return;
+    return max;
   }
   // Division, not multiplication by 1/T, as vLLM does; x/T is monotone so max/T is the max.
-  ScaledExp(logits, temperature, max / temperature, weights);
+  const float scaled_max = max / temperature;
+  const double sum = ScaledExp(logits, temperature, scaled_max, weights);
+  return static_cast<double>(scaled_max) + std::log(sum);
 }
 
 void ApplyTopKTopPMinP(const Truncation& truncation, std::span<float> weights,
                        TruncationScratch& scratch) {
   // Positive floats order like their bit patterns, so a threshold pattern is a threshold value.
+  constexpr size_t kHeapLimit = 1024;
   if (truncation.min_p > 0.0f) ZeroBelow(truncation.min_p, weights);
-  const int top_k = truncation.top_k;
-  if (top_k > 0 && static_cast<size_t>(top_k) < weights.size()) {
-    constexpr int kHeapLimit = 1024;
-    const float kth =
-        top_k <= kHeapLimit
-            ? KthLargest(weights, top_k, scratch.Heap())
-            : std::bit_cast<float>(SelectThreshold(weights, Measure::kCount, top_k, scratch));
+  const size_t top_k = truncation.top_k > 0 ? static_cast<size_t>(truncation.top_k) : 0;
+  if (top_k > 0 && top_k < weights.size()) {
+    float kth;
+    if (top_k <= kHeapLimit) {
+      LargestWeights(weights, top_k, scratch.Heap());
+      kth = scratch.Heap()[top_k - 1];
+    } else {
+      kth = std::bit_cast<float>(SelectThreshold(weights, Measure::kCount, top_k, scratch));
+    }
     ZeroBelow(kth, weights);
   }
   if (truncation.top_p < 1.0f) {
     const double target = static_cast<double>(truncation.top_p) * Sum(weights);
-    ZeroBelow(std::bit_cast<float>(SelectThreshold(weights, Measure::kMass, target, scratch)),
-              weights);
+    // Real nuclei are usually small: try the heaviest 256 weights before the O(vocab) select.
+    constexpr size_t kNucleusGuess = 256;
+    std::optional<float> threshold;
+    if (weights.size() > kNucleusGuess) {
+      threshold = TopPThresholdAmongLargest(weights, kNucleusGuess, target, scratch.Heap());
+    }
+    if (!threshold) {
+      threshold = std::bit_cast<float>(SelectThreshold(weights, Measure::kMass, target, scratch));
+    }
+    ZeroBelow(*threshold, weights);
   }
 }
 

@@ -27,7 +27,10 @@ namespace stride::engine::sampling {
 
 // weights[i] = exp(logits[i] / temperature - max / temperature) (vector_math.h), where max is the
 // largest logit. NaN weights become 0; all weights are 0 when no logit is finite. temperature > 0.
-void ComputeWeights(std::span<const float> logits, float temperature, std::span<float> weights);
+// Returns log(sum of weights) + max / temperature, i.e. LogSumExp(logits / temperature); with
+// temperature 1 it equals LogSumExp(logits) bit for bit, so the sampler can reuse it for the raw
+// log-probs. -inf when no logit is finite, +inf when one is +inf.
+double ComputeWeights(std::span<const float> logits, float temperature, std::span<float> weights);
 
 struct Truncation {
   int top_k = 0;       // <= 0 or >= vocab: off

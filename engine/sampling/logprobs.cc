@@ -22,15 +22,7 @@ double LogSumExp(std::span<const float> logits) {
   const float max = MaxValue(logits);
   if (max == kNegInf) return -std::numeric_limits<double>::infinity();
   if (std::isinf(max)) return max;  // +inf dominates
-  // exp in chunks through a stack buffer, so callers need not pass scratch.
-  constexpr size_t kChunk = 2048;
-  float exps[kChunk];
-  double sum = 0.0;
-  for (size_t begin = 0; begin < logits.size(); begin += kChunk) {
-    const size_t n = std::min(kChunk, logits.size() - begin);
-    sum += ScaledExp(logits.subspan(begin, n), 1.0f, max, std::span<float>(exps, n));
-  }
-  return static_cast<double>(max) + std::log(sum);
+  return static_cast<double>(max) + std::log(ExpSum(logits, 1.0f, max));
 }
 
 void LogSoftmax(std::span<const float> in, std::span<float> out) {
@@ -57,9 +49,7 @@ std::vector<std::pair<int32_t, float>> TopK(std::span<const float> values, int k
   for (; i < count; ++i) top.emplace_back(static_cast<int32_t>(i), values[i]);
   std::make_heap(top.begin(), top.end(), better);
   float worst = RankValue(top.front().second);
-  for (; i < n; ++i) {
-    const float v = RankValue(values[i]);
-    if (!(v > worst)) continue;
+  for (i = FindFirstAbove(values, i, worst); i < n; i = FindFirstAbove(values, i + 1, worst)) {
     std::pop_heap(top.begin(), top.end(), better);
     top.back() = {static_cast<int32_t>(i), values[i]};
     std::push_heap(top.begin(), top.end(), better);
@@ -71,9 +61,14 @@ std::vector<std::pair<int32_t, float>> TopK(std::span<const float> values, int k
 
 scheduler::TokenLogprob RawTokenLogprob(std::span<const float> logits, int32_t token_id,
                                         int num_top) {
+  return RawTokenLogprob(logits, token_id, num_top, LogSumExp(logits));
+}
+
+scheduler::TokenLogprob RawTokenLogprob(std::span<const float> logits, int32_t token_id,
+                                        int num_top, double log_sum_exp) {
   STRIDE_CHECK(token_id >= 0 && static_cast<size_t>(token_id) < logits.size())
       << "token " << token_id << " outside a vocabulary of " << logits.size();
-  const double lse = LogSumExp(logits);
+  const double lse = log_sum_exp;
   scheduler::TokenLogprob result;
   result.token_id = token_id;
   result.logprob = static_cast<float>(logits[token_id] - lse);

@@ -29,4 +29,8 @@ std::vector<std::pair<int32_t, float>> TopK(std::span<const float> values, int k
 scheduler::TokenLogprob RawTokenLogprob(std::span<const float> logits, int32_t token_id,
                                         int num_top);
 
+// The same with LogSumExp(logits) already known (the sampler gets it from ComputeWeights).
+scheduler::TokenLogprob RawTokenLogprob(std::span<const float> logits, int32_t token_id,
+                                        int num_top, double log_sum_exp);
+
 }  // namespace stride::engine::sampling

@@ -55,11 +55,16 @@ scheduler::TokenLogprob SampleToken(std::span<const float> logits,
   }
 
   std::optional<int32_t> token;
+  std::optional<double> raw_log_sum_exp;
   if (sampling.temperature < kGreedyTemperature) {
     token = ArgMax(processed);
   } else {
     scratch.weights.resize(logits.size());
-    ComputeWeights(processed, sampling.temperature, scratch.weights);
+    const double log_sum_exp = ComputeWeights(processed, sampling.temperature, scratch.weights);
+    // Unprocessed logits at temperature 1 (the default): the weights are the raw exps.
+    if (processed.data() == logits.data() && sampling.temperature == 1.0f) {
+      raw_log_sum_exp = log_sum_exp;
+    }
     ApplyTopKTopPMinP({.top_k = sampling.top_k, .top_p = sampling.top_p, .min_p = sampling.min_p},
                       scratch.weights, scratch.truncation);
     const double u =
@@ -70,7 +75,8 @@ scheduler::TokenLogprob SampleToken(std::span<const float> logits,
   }
   if (!(processed[*token] > -std::numeric_limits<float>::infinity())) token = ArgMax(logits);
 
-  return RawTokenLogprob(logits, *token, sampling.logprobs);
+  return RawTokenLogprob(logits, *token, sampling.logprobs,
+                         raw_log_sum_exp ? *raw_log_sum_exp : LogSumExp(logits));
 }
 
 }  // namespace stride::engine::sampling

@@ -67,6 +67,8 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
   return (pairs[0] + pairs[1]) + (pairs[2] + pairs[3]);
 }
 
+// kDivide = false is for divisor 1, where x / 1 == x exactly: same results, no division.
+template <bool kDivide>
 [[gnu::always_inline]] inline Floats Exp(const Floats& in, float divisor, float shift) {
   constexpr float kLog2e = 1.44269504088896341f;
   constexpr float kLn2Hi = 0.693359375f;  // ln 2 = kLn2Hi + kLn2Lo, kLn2Hi exact in 9 bits
@@ -74,7 +76,7 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
   constexpr float kRoundToInt = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
   constexpr float kLowest = -87.0f;
 
-  const Floats x = in / divisor - shift;
+  const Floats x = (kDivide ? in / divisor : in) - shift;
   const Ints underflow = x < kLowest;
   const Floats clamped = Select(underflow, Floats{} + kLowest, x);
   const Floats n = (clamped * kLog2e + kRoundToInt) - kRoundToInt;
@@ -121,6 +123,27 @@ int32_t ArgMax(std::span<const float> values) {
   return 0;  // every value is NaN
 }
 
+STRIDE_VECTOR_CLONES size_t FindFirstAbove(std::span<const float> values, size_t begin,
+                                           float threshold) {
+  // Four vectors per test, reduced with vector ORs: a horizontal reduction per vector would cost
+  // more than the comparisons.
+  using Words = uint64_t __attribute__((vector_size(kLanes * sizeof(int32_t))));
+  constexpr size_t kBlock = 4 * kLanes;
+  const size_t n = values.size();
+  size_t i = begin;
+  for (; i + kBlock <= n; i += kBlock) {
+    const float* p = values.data() + i;
+    const Ints above = (Load(p) > threshold) | (Load(p + kLanes) > threshold) |
+                       (Load(p + 2 * kLanes) > threshold) | (Load(p + 3 * kLanes) > threshold);
+    const Words words = reinterpret_cast<Words>(above);
+    if ((words[0] | words[1] | words[2] | words[3]) != 0) break;
+  }
+  for (; i < n; ++i) {
+    if (values[i] > threshold) return i;
+  }
+  return n;
+}
+
 STRIDE_VECTOR_CLONES void ZeroBelow(float threshold, std::span<float> values) {
   const size_t n = values.size();
   size_t i = 0;
@@ -143,28 +166,47 @@ STRIDE_VECTOR_CLONES double Sum(std::span<const float> values) {
   return ReduceLanes(sums);
 }
 
-STRIDE_VECTOR_CLONES double ScaledExp(std::span<const float> in, float divisor, float shift,
-                                      std::span<float> out) {
-  STRIDE_CHECK_EQ(in.size(), out.size());
+namespace {
+
+// ScaledExp and ExpSum share this loop so their sums agree bit for bit.
+template <bool kWrite, bool kDivide>
+[[gnu::always_inline]] inline double ExpLoop(std::span<const float> in, float divisor, float shift,
+                                             float* out) {
   Doubles sums;
   const size_t n = in.size();
   size_t i = 0;
   for (; i + kLanes <= n; i += kLanes) {
-    const Floats y = Exp(Load(in.data() + i), divisor, shift);
-    std::memcpy(out.data() + i, &y, sizeof(y));
+    const Floats y = Exp<kDivide>(Load(in.data() + i), divisor, shift);
+    if constexpr (kWrite) std::memcpy(out + i, &y, sizeof(y));
     sums.Add(y);
   }
   if (i < n) {
     // Padding lanes hold -inf, whose exp is 0, so they add nothing to the sum.
-    const Floats y = Exp(LoadPartial(in.data() + i, n - i, kNegInf), divisor, shift);
-    for (size_t lane = 0; lane < n - i; ++lane) out[i + lane] = y[lane];
+    const Floats y = Exp<kDivide>(LoadPartial(in.data() + i, n - i, kNegInf), divisor, shift);
+    if constexpr (kWrite) {
+      for (size_t lane = 0; lane < n - i; ++lane) out[i + lane] = y[lane];
+    }
     sums.Add(y);
   }
   return ReduceLanes(sums);
 }
 
+}  // namespace
+
+STRIDE_VECTOR_CLONES double ScaledExp(std::span<const float> in, float divisor, float shift,
+                                      std::span<float> out) {
+  STRIDE_CHECK_EQ(in.size(), out.size());
+  return divisor == 1.0f ? ExpLoop<true, false>(in, divisor, shift, out.data())
+                         : ExpLoop<true, true>(in, divisor, shift, out.data());
+}
+
+STRIDE_VECTOR_CLONES double ExpSum(std::span<const float> in, float divisor, float shift) {
+  return divisor == 1.0f ? ExpLoop<false, false>(in, divisor, shift, nullptr)
+                         : ExpLoop<false, true>(in, divisor, shift, nullptr);
+}
+
 float ScaledExp(float x, float divisor, float shift) {
-  return Exp(Floats{} + x, divisor, shift)[0];
+  return Exp<true>(Floats{} + x, divisor, shift)[0];
 }
 
 }  // namespace stride::engine::sampling

@@ -20,6 +20,10 @@ float MaxValue(std::span<const float> values);
 // The first index of the largest value, NaN ignored; 0 when every value is NaN. values non-empty.
 int32_t ArgMax(std::span<const float> values);
 
+// The first index at or after `begin` whose value is > threshold (NaN never is), or
+// values.size(). Lets heap-based selections skip the many values that cannot enter the heap.
+size_t FindFirstAbove(std::span<const float> values, size_t begin, float threshold);
+
 // values[i] = 0 where values[i] < threshold (NaN kept as is).
 void ZeroBelow(float threshold, std::span<float> values);
 
@@ -29,6 +33,9 @@ double Sum(std::span<const float> values);
 // out[i] = exp(in[i] / divisor - shift) for arguments <= 0 (up to 88 works too); NaN results
 // become 0 and arguments below -87 give 0. Returns Sum(out). `out` may alias `in`.
 double ScaledExp(std::span<const float> in, float divisor, float shift, std::span<float> out);
+
+// Sum of exp(in[i] / divisor - shift), equal bit for bit to ScaledExp's return value.
+double ExpSum(std::span<const float> in, float divisor, float shift);
 
 // The same exp for one argument (no sum).
 float ScaledExp(float x, float divisor, float shift);

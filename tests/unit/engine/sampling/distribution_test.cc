@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "engine/sampling/logprobs.h"
 #include "gtest/gtest.h"
 #include "tests/unit/engine/sampling/reference_distribution.h"
 
@@ -30,10 +31,21 @@ TEST(ComputeWeightsTest, MatchesExpOfScaledDifferences) {
   EXPECT_EQ(weights[1], 1.0f);  // the maximum is exactly 1
 }
 
+// The sampler reuses this value as the raw log-sum-exp when the temperature is 1.
+TEST(ComputeWeightsTest, ReturnsLogSumExpOfScaledLogits) {
+  std::vector<float> logits(5000);
+  for (size_t i = 0; i < logits.size(); ++i) logits[i] = std::sin(0.37f * i) * 6.0f;
+  std::vector<float> weights(logits.size());
+  EXPECT_EQ(ComputeWeights(logits, 1.0f, weights), LogSumExp(logits));
+  std::vector<float> scaled(logits.size());
+  for (size_t i = 0; i < logits.size(); ++i) scaled[i] = logits[i] / 0.6f;
+  EXPECT_NEAR(ComputeWeights(logits, 0.6f, weights), LogSumExp(scaled), 1e-5);
+}
+
 TEST(ComputeWeightsTest, NoFiniteLogitGivesAllZero) {
   const std::vector<float> logits = {kNegInf, kNegInf};
   std::vector<float> weights(2, 5.0f);
-  ComputeWeights(logits, 1.0f, weights);
+  EXPECT_EQ(ComputeWeights(logits, 1.0f, weights), -std::numeric_limits<double>::infinity());
   EXPECT_EQ(weights, (std::vector<float>{0.0f, 0.0f}));
 }
 

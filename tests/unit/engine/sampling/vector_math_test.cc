@@ -54,6 +54,16 @@ TEST(ScaledExpTest, SpanMatchesScalarForEveryTailLength) {
   }
 }
 
+TEST(ExpSumTest, EqualsScaledExpSumBitForBit) {
+  std::mt19937 gen(3);
+  std::uniform_real_distribution<float> dist(-30.0f, 2.0f);
+  for (size_t n : {0, 3, 8, 1001, 151936}) {
+    std::vector<float> in(n), out(n);
+    for (float& x : in) x = dist(gen);
+    EXPECT_EQ(ExpSum(in, 0.8f, 2.5f), ScaledExp(in, 0.8f, 2.5f, out)) << n;
+  }
+}
+
 TEST(ScaledExpTest, WorksInPlace) {
   std::vector<float> values = {0.0f, -1.0f, -2.0f, -kInf, kNaN, -0.5f, -3.0f, -4.0f, -5.0f};
   const std::vector<float> copy = values;

@@ -133,7 +133,8 @@ void Engine::Admit(Pending pending) {
 }
 
 void Engine::Step() {
-  scheduler::SchedulerOutput output = scheduler_.Schedule();
+  scheduler_.Schedule(&output_);  // reuses last step's buffers
+  const scheduler::SchedulerOutput& output = output_;
   if (output.empty()) return;
   scheduler::StepOutput step = runner_->Execute(output);
   STRIDE_CHECK_EQ(step.chunks.size(), output.chunks.size());

@@ -96,6 +96,7 @@ class Engine {
   absl::flat_hash_map<scheduler::RequestId, Sequence> sequences_;
   absl::flat_hash_map<uint64_t, std::vector<scheduler::RequestId>> sequences_of_stream_;
   scheduler::RequestId next_request_id_ = 1;
+  scheduler::SchedulerOutput output_;
   EngineStats loop_stats_;
 
   // Shared with front ends.

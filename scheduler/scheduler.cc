@@ -133,8 +133,14 @@ void Scheduler::ScheduleRunning(Request* request, int num_new_tokens, StepPlan* 
 }
 
 bool Scheduler::TryAdmit(Request* request, StepPlan* plan) {
-  const int num_cached =
-      kv_cache_->GetComputedBlocks(request->id, request->token_ids, request->prefix_cache_salt);
+  // Prompt log-probs need every prompt position computed, so such a request skips the prefix
+  // cache on its first admission (as vLLM does); after a preemption they were already sent.
+  const bool needs_every_position =
+      request->sampling.prompt_logprobs >= 0 && request->num_preemptions == 0;
+  const int num_cached = needs_every_position
+                             ? 0
+                             : kv_cache_->GetComputedBlocks(request->id, request->token_ids,
+                                                            request->prefix_cache_salt);
   const int remaining = request->num_tokens() - num_cached;
   const int num_new_tokens = std::min(remaining, plan->budget);
   if (!config_.enable_chunked_prefill && num_new_tokens < remaining) {

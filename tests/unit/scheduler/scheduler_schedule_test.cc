@@ -163,6 +163,19 @@ TEST(SchedulerScheduleTest, PrefixCacheHitStartsFromCachedTokens) {
   EXPECT_EQ(h.kv.prefix_cache_stats().num_hit_tokens, 32 + 31);
 }
 
+TEST(SchedulerScheduleTest, PromptLogprobsRequestsComputeEveryPromptPosition) {
+  Harness h(SchedConfig(64), KvConfig(64));
+  std::vector<int32_t> prompt = PromptTokens(78, 40);
+  ASSERT_TRUE(h.scheduler.AddRequest(h.MakeRequest(1, 0, 1, prompt)).ok());
+  EXPECT_THAT(h.Step(), ElementsAre(C{1, 0, 40, true}));
+  auto request = h.MakeRequest(2, 0, 1, prompt);
+  request->sampling.prompt_logprobs = 0;
+  ASSERT_TRUE(h.scheduler.AddRequest(std::move(request)).ok());
+  // The cached 32 tokens are not reused: their log-probs must be computed.
+  EXPECT_THAT(h.Step(), ElementsAre(C{2, 0, 40, true}));
+  EXPECT_EQ(h.kv.prefix_cache_stats().num_hit_tokens, 0);
+}
+
 TEST(SchedulerScheduleTest, ChunkBlockTablesCoverTheChunk) {
   Harness h(SchedConfig(16), KvConfig(64, 4));
   h.Add(1, 30, 1);

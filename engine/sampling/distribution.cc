@@ -44,8 +44,8 @@ int WalkDown(std::span<const double> histogram, double target, double* above) {
 // whose strictly heavier tokens measure less than `target` (count or mass; see the header).
 uint32_t SelectThreshold(std::span<const float> weights, Measure measure, double target,
                          TruncationScratch& scratch) {
-  std::vector<double>& histogram = scratch.Histogram();
-  std::vector<uint32_t>& candidates = scratch.Candidates();
+  std::vector<double>& histogram = scratch.histogram;
+  std::vector<uint32_t>& candidates = scratch.candidates;
 
   // Level 0 reads the whole row; later levels read only the keys of the chosen bin.
   histogram.assign(size_t{1} << kLevelBits[0], 0.0);
@@ -80,10 +80,10 @@ uint32_t SelectThreshold(std::span<const float> weights, Measure measure, double
   return prefix;
 }
 
-// The k largest weights (0 < k <= size) into buffer[0, k), in no order, with the k-th largest
-// at buffer[k - 1]. Candidates above the running k-th largest are appended and the buffer is cut
-// back to k with nth_element when it doubles: most weights fail the first (vectorized)
-// comparison, so this is one cheap pass for small k.
+// The k largest weights (0 < k <= size) into `buffer`, the k-th largest at buffer[k - 1].
+// Candidates above the running k-th largest are appended and the buffer is cut back to k with
+// nth_element when it doubles: most weights fail the first (vectorized) comparison, so this is one
+// cheap pass for small k.
 void LargestWeights(std::span<const float> weights, size_t k, std::vector<float>& buffer) {
   buffer.assign(weights.begin(), weights.begin() + k);
   auto cut = [&] {
@@ -103,17 +103,17 @@ void LargestWeights(std::span<const float> weights, size_t k, std::vector<float>
 // top_p's threshold when the nucleus lies within the `count` heaviest weights: sorts just those
 // and finds the smallest value whose strictly heavier weights hold < target. nullopt when every
 // one of them still qualifies (the threshold may be lower: the caller falls back to the radix
-// select). Weights equal to a candidate but outside the heap do not matter: only strictly
-// heavier weights count, and those are all in the heap.
+// select). Weights equal to a candidate but left out of `largest` do not matter: only strictly
+// heavier weights count, and those are all in.
 std::optional<float> TopPThresholdAmongLargest(std::span<const float> weights, size_t count,
-                                               double target, std::vector<float>& heap) {
-  LargestWeights(weights, count, heap);
-  std::sort(heap.begin(), heap.end(), std::greater<float>());
-  double heavier = 0.0;  // mass of the weights before heap[i]'s group
-  for (size_t i = 0; i < heap.size();) {
-    if (i > 0 && heavier >= target) return heap[i - 1];  // this group is out, the previous is in
-    const float value = heap[i];
-    for (; i < heap.size() && heap[i] == value; ++i) heavier += value;
+                                               double target, std::vector<float>& largest) {
+  LargestWeights(weights, count, largest);
+  std::sort(largest.begin(), largest.end(), std::greater<float>());
+  double heavier = 0.0;  // mass of the weights before largest[i]'s group of equal values
+  for (size_t i = 0; i < largest.size();) {
+    if (i > 0 && heavier >= target) return largest[i - 1];  // this group is out, the last is in
+    const float value = largest[i];
+    for (; i < largest.size() && largest[i] == value; ++i) heavier += value;
   }
   return std::nullopt;
 }
@@ -144,8 +144,8 @@ void ApplyTopKTopPMinP(const Truncation& truncation, std::span<float> weights,
   if (top_k > 0 && top_k < weights.size()) {
     float kth;
     if (top_k <= kHeapLimit) {
-      LargestWeights(weights, top_k, scratch.Heap());
-      kth = scratch.Heap()[top_k - 1];
+      LargestWeights(weights, top_k, scratch.largest);
+      kth = scratch.largest[top_k - 1];
     } else {
       kth = std::bit_cast<float>(SelectThreshold(weights, Measure::kCount, top_k, scratch));
     }
@@ -157,7 +157,7 @@ void ApplyTopKTopPMinP(const Truncation& truncation, std::span<float> weights,
     constexpr size_t kNucleusGuess = 256;
     std::optional<float> threshold;
     if (weights.size() > kNucleusGuess) {
-      threshold = TopPThresholdAmongLargest(weights, kNucleusGuess, target, scratch.Heap());
+      threshold = TopPThresholdAmongLargest(weights, kNucleusGuess, target, scratch.largest);
     }
     if (!threshold) {
       threshold = std::bit_cast<float>(SelectThreshold(weights, Measure::kMass, target, scratch));

@@ -40,23 +40,18 @@ struct Truncation {
   bool Active() const { return top_k > 0 || top_p < 1.0f || min_p > 0.0f; }
 };
 
-// Buffers reused across calls.
-class TruncationScratch {
- public:
-  std::vector<uint32_t>& Candidates() { return candidates_; }
-  std::vector<double>& Histogram() { return histogram_; }
-  std::vector<float>& Heap() { return heap_; }
-
- private:
-  std::vector<float> heap_;
-  std::vector<uint32_t> candidates_;
-  std::vector<double> histogram_;
+// Buffers reused across ApplyTopKTopPMinP calls; their contents between calls mean nothing.
+struct TruncationScratch {
+  std::vector<float> largest;        // the heaviest weights (top_k <= 1024, top_p's first try)
+  std::vector<uint32_t> candidates;  // radix select: bit patterns in the chosen bin
+  std::vector<double> histogram;     // radix select: measure per bin
 };
 
 // Zeroes the weights of the tokens that min_p, top_k and top_p drop (see above). `weights` as
-// made by ComputeWeights (maximum 1). O(vocab), never a sort: top_k's threshold comes from a
-// bounded heap (k <= 1024) or a 3-level radix select on the weights' bit patterns, top_p's from
-// the radix select.
+// made by ComputeWeights (maximum 1). O(vocab), never a full sort. top_k's threshold comes from
+// a selection of the k heaviest weights (k <= 1024) or a 3-level radix select on the weights'
+// bit patterns. top_p first sorts the 256 heaviest weights, which settles it when the nucleus is
+// smaller (the usual case for a language model); otherwise the radix select, by mass, decides.
 void ApplyTopKTopPMinP(const Truncation& truncation, std::span<float> weights,
                        TruncationScratch& scratch);
 

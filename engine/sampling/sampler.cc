@@ -6,6 +6,7 @@
 #include "base/check.h"
 #include "engine/sampling/logprobs.h"
 #include "engine/sampling/philox.h"
+#include "engine/sampling/vector_math.h"
 
 namespace stride::engine::sampling {
 namespace {

@@ -6,7 +6,7 @@
 //   1. raw log-probs: log-softmax of the unprocessed logits (reported, never used to sample);
 //   2. logit_bias, min_tokens, repetition/frequency/presence penalties (penalties.h);
 //   3. temperature < kGreedyTemperature: argmax of the processed logits, lowest id on ties;
-//   4. otherwise weights = exp((x - max)/T), then min_p, top_k, top_p, then one draw by inverting
+//   4. otherwise weights = exp(x/T - max/T), then min_p, top_k, top_p, then one draw by inverting
 //      the CDF in token-id order (distribution.h) at u = SamplingUniform(request.seed,
 //      request.num_output_tokens()) (philox.h). The token thus depends only on the logits, the
 //      request's knobs and history, its seed and its step, never on the batch.
@@ -20,7 +20,6 @@
 
 #include "engine/sampling/distribution.h"
 #include "engine/sampling/penalties.h"
-#include "engine/sampling/vector_math.h"  // ArgMax
 #include "scheduler/request.h"
 #include "scheduler/step_output.h"
 

@@ -134,6 +134,24 @@ TEST(TruncationTest, LargeRowsMatchTheReference) {
   }
 }
 
+// A language-model-like row: a few strong tokens over a weak bulk. The nucleus is smaller than the
+// 256 heaviest weights, which is top_p's fast path; one case puts a tie group across that edge.
+TEST(TruncationTest, PeakedRowsMatchTheReference) {
+  std::mt19937 gen(77);
+  std::normal_distribution<float> bulk(-2.0f, 2.0f);
+  std::vector<float> logits(151936);
+  for (float& x : logits) x = bulk(gen);
+  for (int j = 0; j < 40; ++j) logits[(j * 3571) % logits.size()] = 9.0f + 0.25f * j;
+  for (float top_p : {0.05f, 0.5f, 0.9f, 0.99f, 0.999f}) {
+    ExpectSameSupport(logits, {.top_p = top_p}, /*reference_from_weights=*/true);
+    ExpectSameSupport(logits, {.top_k = 20, .top_p = top_p}, /*reference_from_weights=*/true);
+  }
+  for (int j = 0; j < 300; ++j) logits[(j * 7919 + 11) % logits.size()] = 25.0f;  // 300-way tie
+  for (float top_p : {0.5f, 0.9999f}) {
+    ExpectSameSupport(logits, {.top_p = top_p}, /*reference_from_weights=*/true);
+  }
+}
+
 TEST(SampleFromWeightsTest, InvertsTheCdfInTokenOrder) {
   const std::vector<float> weights = {0.0f, 1.0f, 0.0f, 3.0f, 4.0f};  // CDF steps 1/8, 4/8, 8/8
   EXPECT_EQ(SampleFromWeights(weights, 0.0), 1);

@@ -6,12 +6,6 @@
 
 #include "base/check.h"
 
-// 8-lane vectors are wider than the baseline's SSE registers; GCC warns that such values would
-// be passed differently with AVX. They never cross a non-inlined call here.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
-
 // An AVX2 build next to the baseline one, picked at load time. AVX2 without FMA keeps the
 // arithmetic, and so the results, identical.
 #if defined(__x86_64__) && defined(__linux__)
@@ -43,23 +37,23 @@ struct Doubles {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
-[[gnu::always_inline]] inline Floats Load(const float* p) {
-  Floats v;
+// The helpers below return vectors through out-parameters: Clang rejects 32-byte vector
+// arguments and return values in the baseline (non-AVX) build.
+
+[[gnu::always_inline]] inline void Load(const float* p, Floats& v) {
   std::memcpy(&v, p, sizeof(v));
-  return v;
 }
 
 // Lanes [n, kLanes) get `fill`.
-[[gnu::always_inline]] inline Floats LoadPartial(const float* p, size_t n, float fill) {
-  Floats v = Floats{} + fill;
+[[gnu::always_inline]] inline void LoadPartial(const float* p, size_t n, float fill, Floats& v) {
+  v = Floats{} + fill;
   for (size_t i = 0; i < n; ++i) v[i] = p[i];
-  return v;
 }
 
-[[gnu::always_inline]] inline Floats Select(const Ints& mask, const Floats& if_true,
-                                            const Floats& if_false) {
-  return reinterpret_cast<Floats>((mask & reinterpret_cast<Ints>(if_true)) |
-                                  (~mask & reinterpret_cast<Ints>(if_false)));
+[[gnu::always_inline]] inline void Select(const Ints& mask, const Floats& if_true,
+                                          const Floats& if_false, Floats& out) {
+  out = reinterpret_cast<Floats>((mask & reinterpret_cast<Ints>(if_true)) |
+                                 (~mask & reinterpret_cast<Ints>(if_false)));
 }
 
 [[gnu::always_inline]] inline double ReduceLanes(const Doubles& sums) {
@@ -69,7 +63,7 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 // kDivide = false is for divisor 1, where x / 1 == x exactly: same results, no division.
 template <bool kDivide>
-[[gnu::always_inline]] inline Floats Exp(const Floats& in, float divisor, float shift) {
+[[gnu::always_inline]] inline void Exp(const Floats& in, float divisor, float shift, Floats& out) {
   constexpr float kLog2e = 1.44269504088896341f;
   constexpr float kLn2Hi = 0.693359375f;  // ln 2 = kLn2Hi + kLn2Lo, kLn2Hi exact in 9 bits
   constexpr float kLn2Lo = -2.12194440e-4f;
@@ -78,7 +72,8 @@ template <bool kDivide>
 
   const Floats x = (kDivide ? in / divisor : in) - shift;
   const Ints underflow = x < kLowest;
-  const Floats clamped = Select(underflow, Floats{} + kLowest, x);
+  Floats clamped;
+  Select(underflow, Floats{} + kLowest, x, clamped);
   const Floats n = (clamped * kLog2e + kRoundToInt) - kRoundToInt;
   Floats r = clamped - n * kLn2Hi;
   r = r - n * kLn2Lo;
@@ -94,7 +89,7 @@ template <bool kDivide>
   const Ints exponent = (__builtin_convertvector(n, Ints) + 127) << 23;  // 2^n, n >= -126
   const Floats y = p * reinterpret_cast<Floats>(exponent);
   const Ints valid = (y >= 0.0f) & ~underflow;  // false for NaN
-  return Select(valid, y, Floats{});
+  Select(valid, y, Floats{}, out);
 }
 
 }  // namespace
@@ -104,11 +99,13 @@ STRIDE_VECTOR_CLONES float MaxValue(std::span<const float> values) {
   const size_t n = values.size();
   size_t i = 0;
   for (; i + kLanes <= n; i += kLanes) {
-    const Floats v = Load(values.data() + i);
-    max = Select(v > max, v, max);  // NaN compares false
+    Floats v;
+    Load(values.data() + i, v);
+    Select(v > max, v, max, max);  // NaN compares false
   }
-  const Floats tail = LoadPartial(values.data() + i, n - i, kNegInf);
-  max = Select(tail > max, tail, max);
+  Floats tail;
+  LoadPartial(values.data() + i, n - i, kNegInf, tail);
+  Select(tail > max, tail, max, max);
   float result = kNegInf;
   for (size_t lane = 0; lane < kLanes; ++lane) result = max[lane] > result ? max[lane] : result;
   return result;
@@ -133,8 +130,12 @@ STRIDE_VECTOR_CLONES size_t FindFirstAbove(std::span<const float> values, size_t
   size_t i = begin;
   for (; i + kBlock <= n; i += kBlock) {
     const float* p = values.data() + i;
-    const Ints above = (Load(p) > threshold) | (Load(p + kLanes) > threshold) |
-                       (Load(p + 2 * kLanes) > threshold) | (Load(p + 3 * kLanes) > threshold);
+    Floats v0, v1, v2, v3;
+    Load(p, v0);
+    Load(p + kLanes, v1);
+    Load(p + 2 * kLanes, v2);
+    Load(p + 3 * kLanes, v3);
+    const Ints above = (v0 > threshold) | (v1 > threshold) | (v2 > threshold) | (v3 > threshold);
     const Words words = reinterpret_cast<Words>(above);
     if ((words[0] | words[1] | words[2] | words[3]) != 0) break;
   }
@@ -148,9 +149,10 @@ STRIDE_VECTOR_CLONES void ZeroBelow(float threshold, std::span<float> values) {
   const size_t n = values.size();
   size_t i = 0;
   for (; i + kLanes <= n; i += kLanes) {
-    const Floats v = Load(values.data() + i);
-    const Floats kept = Select(v < threshold, Floats{}, v);
-    std::memcpy(values.data() + i, &kept, sizeof(kept));
+    Floats v;
+    Load(values.data() + i, v);
+    Select(v < threshold, Floats{}, v, v);
+    std::memcpy(values.data() + i, &v, sizeof(v));
   }
   for (; i < n; ++i) values[i] = values[i] < threshold ? 0.0f : values[i];
 }
@@ -159,10 +161,13 @@ STRIDE_VECTOR_CLONES double Sum(std::span<const float> values) {
   Doubles sums;
   const size_t n = values.size();
   size_t i = 0;
+  Floats v;
   for (; i + kLanes <= n; i += kLanes) {
-    sums.Add(Load(values.data() + i));
+    Load(values.data() + i, v);
+    sums.Add(v);
   }
-  sums.Add(LoadPartial(values.data() + i, n - i, 0.0f));
+  LoadPartial(values.data() + i, n - i, 0.0f, v);
+  sums.Add(v);
   return ReduceLanes(sums);
 }
 
@@ -175,14 +180,18 @@ template <bool kWrite, bool kDivide>
   Doubles sums;
   const size_t n = in.size();
   size_t i = 0;
+  Floats x;
+  Floats y;
   for (; i + kLanes <= n; i += kLanes) {
-    const Floats y = Exp<kDivide>(Load(in.data() + i), divisor, shift);
+    Load(in.data() + i, x);
+    Exp<kDivide>(x, divisor, shift, y);
     if constexpr (kWrite) std::memcpy(out + i, &y, sizeof(y));
     sums.Add(y);
   }
   if (i < n) {
     // Padding lanes hold -inf, whose exp is 0, so they add nothing to the sum.
-    const Floats y = Exp<kDivide>(LoadPartial(in.data() + i, n - i, kNegInf), divisor, shift);
+    LoadPartial(in.data() + i, n - i, kNegInf, x);
+    Exp<kDivide>(x, divisor, shift, y);
     if constexpr (kWrite) {
       for (size_t lane = 0; lane < n - i; ++lane) out[i + lane] = y[lane];
     }
@@ -206,7 +215,9 @@ STRIDE_VECTOR_CLONES double ExpSum(std::span<const float> in, float divisor, flo
 }
 
 float ScaledExp(float x, float divisor, float shift) {
-  return Exp<true>(Floats{} + x, divisor, shift)[0];
+  Floats y;
+  Exp<true>(Floats{} + x, divisor, shift, y);
+  return y[0];
 }
 
 }  // namespace stride::engine::sampling

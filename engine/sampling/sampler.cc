@@ -57,7 +57,8 @@ scheduler::TokenLogprob SampleToken(std::span<const float> logits,
 
   std::optional<int32_t> token;
   std::optional<double> raw_log_sum_exp;
-  if (sampling.temperature < kGreedyTemperature) {
+  // Negative or NaN temperatures (which validation should have refused) also mean greedy.
+  if (!(sampling.temperature >= kGreedyTemperature)) {
     token = ArgMax(processed);
   } else {
     scratch.weights.resize(logits.size());

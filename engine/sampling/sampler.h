@@ -25,7 +25,7 @@
 
 namespace stride::engine::sampling {
 
-// Temperatures below this mean greedy (vLLM's _SAMPLING_EPS).
+// Temperatures below this (and NaN) mean greedy (vLLM's _SAMPLING_EPS).
 inline constexpr float kGreedyTemperature = 1e-5f;
 
 // Buffers reused across SampleToken calls; one per sampling thread. After the first call at a

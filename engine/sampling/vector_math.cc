@@ -14,13 +14,18 @@
 #define STRIDE_VECTOR_CLONES
 #endif
 
+// Results must not depend on the build: no fused multiply-add, even where the target has it (GCC
+// already keeps ISO C++ builds uncontracted).
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#endif
+
 namespace stride::engine::sampling {
 namespace {
 
 constexpr size_t kLanes = 8;
 using Floats = float __attribute__((vector_size(kLanes * sizeof(float))));
 using Ints = int32_t __attribute__((vector_size(kLanes * sizeof(int32_t))));
-using HalfFloats = float __attribute__((vector_size(kLanes / 2 * sizeof(float))));
 using HalfDoubles = double __attribute__((vector_size(kLanes / 2 * sizeof(double))));
 
 // Lane-wise double sums of 8 float lanes, kept as two halves: a 64-byte vector would not fit

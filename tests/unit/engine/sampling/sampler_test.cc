@@ -60,6 +60,29 @@ TEST(SamplerTest, TinyTemperatureIsGreedyAndIgnoresTruncation) {
   }
 }
 
+// Validation should refuse these; the sampler must still not abort on them.
+TEST(SamplerTest, OutOfRangeKnobsDoNotAbort) {
+  SamplerScratch scratch;
+  for (float temperature : {-1.0f, std::numeric_limits<float>::quiet_NaN()}) {
+    scheduler::Request request = MakeRequest();
+    request.sampling.temperature = temperature;
+    EXPECT_EQ(SampleToken(kLogits, request, scratch).token_id, 2) << temperature;  // greedy
+  }
+  scheduler::Request request = MakeRequest({0}, {2});
+  request.sampling.min_p = 2.0f;  // drops every token: the processed argmax stands in
+  EXPECT_EQ(SampleToken(kLogits, request, scratch).token_id, 2);
+  request.sampling.min_p = 0.0f;
+  // Tokens 0 and 2 (prompt and output) become 1 / 0 = 2 / 0 = +inf: the lower id wins.
+  request.sampling.repetition_penalty = 0.0f;
+  EXPECT_EQ(SampleToken(kLogits, request, scratch).token_id, 0);
+  request.sampling.repetition_penalty = 1.0f;
+  request.sampling.top_p = 0.0f;        // keeps only the most likely token
+  request.sampling.logprobs = 1 << 20;  // clamped to the vocabulary
+  const scheduler::TokenLogprob result = SampleToken(kLogits, request, scratch);
+  EXPECT_EQ(result.token_id, 2);
+  EXPECT_EQ(result.top.size(), kLogits.size());
+}
+
 TEST(SamplerTest, ReportsRawLogprobsWhateverTheKnobs) {
   std::vector<float> raw(kLogits.size());
   LogSoftmax(kLogits, raw);

@@ -1,0 +1,598 @@
+#include "engine/runner/cuda/cuda_model_runner.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "base/check.h"
+#include "engine/model/rope_frequencies.h"
+#include "engine/runner/cuda/cuda_check.h"
+#include "engine/runner/cuda/cuda_weights.h"
+#include "engine/runner/cuda/device_buffer.h"
+#include "engine/runner/kv_cache_spec.h"
+#include "engine/sampling/logprobs.h"
+#include "engine/sampling/sampler.h"
+#include "kernels/activation/silu_and_mul.h"
+#include "kernels/attention/paged_attention.h"
+#include "kernels/embedding/embedding.h"
+#include "kernels/gemm/gemm.h"
+#include "kernels/norm/rms_norm.h"
+#include "kernels/rope/rope_kv_cache.h"
+
+namespace stride::engine::runner::cuda {
+namespace {
+
+using bf16 = __nv_bfloat16;
+using scheduler::ScheduledChunk;
+using scheduler::SchedulerOutput;
+using scheduler::StepOutput;
+
+constexpr size_t kGemmWorkspaceBytes = 64 << 20;
+
+size_t AlignUp(size_t x, size_t a) { return (x + a - 1) / a * a; }
+
+int RoundUpPow2(int x, int floor) {
+  int v = floor;
+  while (v < x) v *= 2;
+  return v;
+}
+
+// Decode batch sizes that get their own CUDA graph.
+int GraphBucket(int n) {
+  static constexpr int kBuckets[] = {1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128, 160, 192, 224, 256};
+  for (int b : kBuckets) {
+    if (b >= n) return b;
+  }
+  return RoundUpPow2(n, 256);
+}
+
+// One step's batch metadata, packed densely so one copy moves it to the device. Offsets depend
+// only on the counts, so a graph captured for (batch, width) finds its data at the same place.
+struct StepLayout {
+  int num_tokens = 0, num_seqs = 0, num_groups = 0, width = 0, num_rows = 0, num_work = 0;
+  size_t slots = 0, token_ids = 0, positions = 0, rows = 0, query_start = 0, context_lens = 0,
+         work = 0, block_tables = 0, total = 0;
+
+  void Compute() {
+    size_t o = 0;
+    auto take = [&](size_t bytes) {
+      const size_t at = o;
+      o = AlignUp(o + bytes, 16);
+      return at;
+    };
+    slots = take(sizeof(int64_t) * num_groups * num_tokens);
+    token_ids = take(sizeof(int32_t) * num_tokens);
+    positions = take(sizeof(int32_t) * num_tokens);
+    rows = take(sizeof(int32_t) * num_rows);
+    query_start = take(sizeof(int32_t) * (num_seqs + 1));
+    context_lens = take(sizeof(int32_t) * num_seqs);
+    work = take(sizeof(kernels::PrefillWorkItem) * num_work);
+    block_tables = take(sizeof(int32_t) * num_groups * num_seqs * static_cast<size_t>(width));
+    total = o;
+  }
+};
+
+class CudaModelRunner : public ModelRunner {
+ public:
+  CudaModelRunner(const model::ModelConfig& config, const model::ModelWeights& weights,
+                  const kvcache::KvCacheConfig& kv, const CudaRunnerOptions& options);
+  ~CudaModelRunner() override;
+
+  StepOutput Execute(const SchedulerOutput& output) override;
+
+ private:
+  struct LogitRow {
+    int chunk;
+    int row;  // token row in the batch
+  };
+  // Where the step's data sits on the device, and how to run it.
+  struct StepView {
+    StepLayout layout;
+    int num_decode = 0;   // leading sequences with one query token (decode kernel)
+    int decode_splits = 1;
+    bool gather_rows = true;  // false: logits for every token row (graph path)
+  };
+
+  void EnsureActivations(int num_tokens, int num_rows);
+  void Forward(const StepView& step);
+  void Attention(int layer, const StepView& step);
+  template <typename T>
+  T* Meta(size_t offset) const {
+    return reinterpret_cast<T*>(meta_.get<char>() + offset);
+  }
+  void Gemm(const bf16* x, const bf16* w, void* y, int m, int n, int k,
+            kernels::GemmOutput out = kernels::GemmOutput::kBF16);
+
+  model::ModelConfig config_;
+  kvcache::KvCacheConfig kv_;
+  CudaRunnerOptions options_;
+  CudaWeights weights_;
+  std::vector<int> layer_group_;
+  int num_sms_ = 0;
+  int qkv_width_ = 0;
+  cudaStream_t stream_ = nullptr;
+  std::unique_ptr<kernels::GemmContext> gemm_;
+
+  DeviceBuffer kv_pool_;  // per layer: K then V, each [num_blocks, block_size, kv_heads, dim]
+  int64_t kv_layer_elems_ = 0;
+  DeviceBuffer inv_freq_;
+  float attention_scaling_ = 1.0f;
+
+  PinnedBuffer staging_;
+  DeviceBuffer meta_;
+  int token_capacity_ = 0, row_capacity_ = 0;
+  DeviceBuffer residual_, hidden_, qkv_, q_, attn_, sublayer_out_, gate_up_, act_, logits_;
+  DeviceBuffer decode_workspace_;
+  PinnedBuffer host_logits_;
+
+  std::map<std::pair<int, int>, cudaGraphExec_t> graphs_;  // (batch bucket, width) -> graph
+};
+
+CudaModelRunner::CudaModelRunner(const model::ModelConfig& config,
+                                 const model::ModelWeights& weights,
+                                 const kvcache::KvCacheConfig& kv,
+                                 const CudaRunnerOptions& options)
+    : config_(config), kv_(kv), options_(options) {
+  STRIDE_CUDA_CHECK(cudaSetDevice(options.device));
+  STRIDE_CUDA_CHECK(
+      cudaDeviceGetAttribute(&num_sms_, cudaDevAttrMultiProcessorCount, options.device));
+  STRIDE_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+  STRIDE_CUDA_CHECK(kernels::GemmContext::Create(kGemmWorkspaceBytes, &gemm_));
+  weights_ = UploadWeights(config, weights);
+  for (int layer = 0; layer < config.num_layers; ++layer) {
+    layer_group_.push_back(GroupOfLayer(kv, layer));
+  }
+  qkv_width_ = (config.num_heads + 2 * config.num_kv_heads) * config.head_dim;
+  kv_layer_elems_ = static_cast<int64_t>(kv.num_blocks) * kv.block_size * config.num_kv_heads *
+                    config.head_dim;
+  kv_pool_.Reserve(sizeof(bf16) * 2 * kv_layer_elems_ * config.num_layers);
+  // The null block is read (masked) by no kernel, but keep the pool free of stale NaNs anyway.
+  STRIDE_CUDA_CHECK(cudaMemset(kv_pool_.get(), 0, kv_pool_.bytes()));
+
+  const model::RopeFrequencies rope = model::ComputeRopeFrequencies(config);
+  inv_freq_.Reserve(sizeof(float) * rope.inv_freq.size());
+  STRIDE_CUDA_CHECK(cudaMemcpy(inv_freq_.get(), rope.inv_freq.data(),
+                               sizeof(float) * rope.inv_freq.size(), cudaMemcpyHostToDevice));
+  attention_scaling_ = rope.attention_scaling;
+}
+
+CudaModelRunner::~CudaModelRunner() {
+  for (auto& [key, exec] : graphs_) cudaGraphExecDestroy(exec);
+  cudaStreamSynchronize(stream_);
+  gemm_.reset();
+  cudaStreamDestroy(stream_);
+}
+
+void CudaModelRunner::EnsureActivations(int num_tokens, int num_rows) {
+  bool moved = false;
+  if (num_tokens > token_capacity_) {
+    const int t = RoundUpPow2(num_tokens, 256);
+    const size_t hidden = config_.hidden_size, q_width = config_.num_heads * config_.head_dim;
+    const size_t ffn = config_.intermediate_size;
+    moved |= residual_.Reserve(sizeof(float) * t * hidden);
+    moved |= hidden_.Reserve(sizeof(bf16) * t * hidden);
+    moved |= qkv_.Reserve(sizeof(bf16) * t * qkv_width_);
+    moved |= q_.Reserve(sizeof(bf16) * t * q_width);
+    moved |= attn_.Reserve(sizeof(bf16) * t * q_width);
+    moved |= sublayer_out_.Reserve(sizeof(bf16) * t * hidden);
+    moved |= gate_up_.Reserve(sizeof(bf16) * t * 2 * ffn);
+    moved |= act_.Reserve(sizeof(bf16) * t * ffn);
+    token_capacity_ = t;
+  }
+  if (num_rows > row_capacity_) {
+    const int r = RoundUpPow2(num_rows, 64);
+    moved |= logits_.Reserve(sizeof(float) * r * config_.vocab_size);
+    host_logits_.Reserve(sizeof(float) * r * config_.vocab_size);
+    row_capacity_ = r;
+  }
+  if (moved) {  // captured graphs point at the old buffers
+    for (auto& [key, exec] : graphs_) cudaGraphExecDestroy(exec);
+    graphs_.clear();
+  }
+}
+
+void CudaModelRunner::Gemm(const bf16* x, const bf16* w, void* y, int m, int n, int k,
+                           kernels::GemmOutput out) {
+  kernels::GemmParams p;
+  p.context = gemm_.get();
+  p.x = x;
+  p.w = w;
+  p.y = y;
+  p.output = out;
+  p.m = m;
+  p.n = n;
+  p.k = k;
+  const cudaError_t e = kernels::LaunchGemm(p, stream_);
+  STRIDE_CHECK(e == cudaSuccess) << "GEMM " << m << "x" << n << "x" << k << ": "
+                                 << cudaGetErrorString(e) << " (cuBLAS status "
+                                 << gemm_->last_cublas_status() << ")";
+}
+
+void CudaModelRunner::Attention(int layer, const StepView& step) {
+  const StepLayout& l = step.layout;
+  const int group = layer_group_[layer];
+  bf16* k_cache = kv_pool_.get<bf16>() + 2 * kv_layer_elems_ * layer;
+  bf16* v_cache = k_cache + kv_layer_elems_;
+  const int32_t* tables = Meta<int32_t>(l.block_tables) +
+                          static_cast<size_t>(group) * l.num_seqs * l.width;
+  const int window = kv_.groups[group].sliding_window;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(config_.head_dim));
+
+  kernels::RopeKvCacheParams rope;
+  rope.qkv = qkv_.get<bf16>();
+  rope.bias = weights_.layers[layer].qkv_bias;
+  rope.q_norm = weights_.layers[layer].q_norm;
+  rope.k_norm = weights_.layers[layer].k_norm;
+  rope.norm_eps = static_cast<float>(config_.rms_norm_eps);
+  rope.positions = Meta<int32_t>(l.positions);
+  rope.inv_freq = inv_freq_.get<float>();
+  rope.attention_scaling = attention_scaling_;
+  rope.slot_mapping = Meta<int64_t>(l.slots) + static_cast<size_t>(group) * l.num_tokens;
+  rope.q_out = q_.get<bf16>();
+  rope.k_cache = k_cache;
+  rope.v_cache = v_cache;
+  rope.num_tokens = l.num_tokens;
+  rope.num_heads = config_.num_heads;
+  rope.num_kv_heads = config_.num_kv_heads;
+  rope.head_dim = config_.head_dim;
+  STRIDE_CUDA_CHECK(kernels::LaunchRopeKvCache(rope, stream_));
+
+  if (step.num_decode > 0) {
+    kernels::PagedDecodeParams d;
+    d.q = q_.get<bf16>();
+    d.out = attn_.get<bf16>();
+    d.k_cache = k_cache;
+    d.v_cache = v_cache;
+    d.block_tables = tables;
+    d.max_blocks_per_seq = l.width;
+    d.context_lens = Meta<int32_t>(l.context_lens);
+    d.num_seqs = step.num_decode;
+    d.num_heads = config_.num_heads;
+    d.num_kv_heads = config_.num_kv_heads;
+    d.head_dim = config_.head_dim;
+    d.block_size = kv_.block_size;
+    d.sliding_window = window;
+    d.scale = scale;
+    d.num_splits = step.decode_splits;
+    d.workspace = decode_workspace_.get();
+    STRIDE_CUDA_CHECK(kernels::LaunchPagedDecode(d, stream_));
+  }
+  if (l.num_work > 0) {
+    kernels::PagedPrefillParams p;
+    p.q = q_.get<bf16>();
+    p.out = attn_.get<bf16>();
+    p.k_cache = k_cache;
+    p.v_cache = v_cache;
+    p.block_tables = tables;
+    p.max_blocks_per_seq = l.width;
+    p.query_start = Meta<int32_t>(l.query_start);
+    p.context_lens = Meta<int32_t>(l.context_lens);
+    p.work = Meta<kernels::PrefillWorkItem>(l.work);
+    p.num_work = l.num_work;
+    p.num_heads = config_.num_heads;
+    p.num_kv_heads = config_.num_kv_heads;
+    p.head_dim = config_.head_dim;
+    p.block_size = kv_.block_size;
+    p.sliding_window = window;
+    p.scale = scale;
+    STRIDE_CUDA_CHECK(kernels::LaunchPagedPrefill(p, stream_));
+  }
+}
+
+void CudaModelRunner::Forward(const StepView& step) {
+  const StepLayout& l = step.layout;
+  const int n = l.num_tokens, hidden = config_.hidden_size, ffn = config_.intermediate_size;
+  const int q_width = config_.num_heads * config_.head_dim;
+  const float eps = static_cast<float>(config_.rms_norm_eps);
+
+  kernels::EmbeddingParams embed;
+  embed.table = weights_.embed_tokens;
+  embed.ids = Meta<int32_t>(l.token_ids);
+  embed.out = residual_.get<float>();
+  embed.num_tokens = n;
+  embed.hidden = hidden;
+  STRIDE_CUDA_CHECK(kernels::LaunchEmbedding(embed, stream_));
+
+  kernels::FusedAddRmsNormParams norm;
+  norm.residual = residual_.get<float>();
+  norm.out = hidden_.get<bf16>();
+  norm.rows = n;
+  norm.dim = hidden;
+  norm.eps = eps;
+  for (int layer = 0; layer < config_.num_layers; ++layer) {
+    const CudaLayerWeights& w = weights_.layers[layer];
+    // residual += previous MLP output; h = norm(residual)
+    norm.add = layer == 0 ? nullptr : sublayer_out_.get<bf16>();
+    norm.add_bias = layer == 0 ? nullptr : weights_.layers[layer - 1].down_bias;
+    norm.weight = w.input_layernorm;
+    STRIDE_CUDA_CHECK(kernels::LaunchFusedAddRmsNorm(norm, stream_));
+    Gemm(hidden_.get<bf16>(), w.qkv_proj, qkv_.get(), n, qkv_width_, hidden);
+    Attention(layer, step);
+    Gemm(attn_.get<bf16>(), w.o_proj, sublayer_out_.get(), n, hidden, q_width);
+    norm.add = sublayer_out_.get<bf16>();
+    norm.add_bias = w.o_bias;
+    norm.weight = w.post_attention_layernorm;
+    STRIDE_CUDA_CHECK(kernels::LaunchFusedAddRmsNorm(norm, stream_));
+    Gemm(hidden_.get<bf16>(), w.gate_up_proj, gate_up_.get(), n, 2 * ffn, hidden);
+    kernels::SiluAndMulParams act;
+    act.gate_up = gate_up_.get<bf16>();
+    act.bias = w.gate_up_bias;
+    act.out = act_.get<bf16>();
+    act.rows = n;
+    act.width = ffn;
+    STRIDE_CUDA_CHECK(kernels::LaunchSiluAndMul(act, stream_));
+    Gemm(act_.get<bf16>(), w.down_proj, sublayer_out_.get(), n, hidden, ffn);
+  }
+  // Final residual add and norm, only for the rows that need logits.
+  norm.add = sublayer_out_.get<bf16>();
+  norm.add_bias = weights_.layers.back().down_bias;
+  norm.weight = weights_.norm;
+  norm.row_index = step.gather_rows ? Meta<int32_t>(l.rows) : nullptr;
+  norm.rows = l.num_rows;
+  STRIDE_CUDA_CHECK(kernels::LaunchFusedAddRmsNorm(norm, stream_));
+  Gemm(hidden_.get<bf16>(), weights_.lm_head, logits_.get(), l.num_rows, config_.vocab_size,
+       hidden, kernels::GemmOutput::kF32);
+}
+
+StepOutput CudaModelRunner::Execute(const SchedulerOutput& output) {
+  StepOutput result;
+  if (output.chunks.empty()) return result;
+  const int num_seqs = static_cast<int>(output.chunks.size());
+  const int num_groups = static_cast<int>(kv_.groups.size());
+  const int bs = kv_.block_size;
+
+  int num_tokens = 0, num_decode = 0, max_context = 0, max_blocks = 1;
+  bool leading = true;
+  for (const ScheduledChunk& c : output.chunks) {
+    num_tokens += c.num_new_tokens;
+    leading = leading && c.num_new_tokens == 1;
+    if (leading) ++num_decode;
+    const int context = c.num_computed_tokens + c.num_new_tokens;
+    max_context = std::max(max_context, context);
+    max_blocks = std::max(max_blocks, (context + bs - 1) / bs);
+  }
+  const bool use_graph = options_.enable_cuda_graphs && num_decode == num_seqs &&
+                         num_seqs <= options_.max_graph_batch;
+
+  // Rows that need logits: prompt-logprob rows and the last row of sampling chunks.
+  std::vector<LogitRow> rows;
+  {
+    int offset = 0;
+    for (int c = 0; c < num_seqs; ++c) {
+      const ScheduledChunk& chunk = output.chunks[c];
+      const scheduler::Request& request = *chunk.request;
+      if (request.sampling.prompt_logprobs >= 0) {
+        for (int i = 0; i < chunk.num_new_tokens; ++i) {
+          if (chunk.num_computed_tokens + i + 1 < request.num_prompt_tokens) {
+            rows.push_back({c, offset + i});
+          }
+        }
+      }
+      if (chunk.sample) rows.push_back({c, offset + chunk.num_new_tokens - 1});
+      offset += chunk.num_new_tokens;
+    }
+  }
+
+  StepView step;
+  StepLayout& l = step.layout;
+  l.num_tokens = use_graph ? GraphBucket(num_seqs) : num_tokens;
+  l.num_seqs = use_graph ? l.num_tokens : num_seqs;
+  l.num_groups = num_groups;
+  l.width = RoundUpPow2(max_blocks, 16);
+  l.num_rows = use_graph ? l.num_tokens : static_cast<int>(rows.size());
+  step.gather_rows = !use_graph;
+  step.num_decode = use_graph ? l.num_seqs : num_decode;
+  std::vector<kernels::PrefillWorkItem> work;
+  if (num_decode < num_seqs) {
+    std::vector<int> query_lens(num_seqs, 0), context_lens(num_seqs, 0);
+    for (int c = num_decode; c < num_seqs; ++c) {
+      query_lens[c] = output.chunks[c].num_new_tokens;
+      context_lens[c] = output.chunks[c].num_computed_tokens + output.chunks[c].num_new_tokens;
+    }
+    // Sliding-window groups only shorten the key range; plan for the widest (full) case.
+    work = kernels::PlanPagedPrefill(query_lens, context_lens, config_.num_heads,
+                                     config_.num_kv_heads, 0);
+  }
+  l.num_work = static_cast<int>(work.size());
+  l.Compute();
+
+  // Fill the staging copy of the metadata.
+  EnsureActivations(l.num_tokens, std::max(1, l.num_rows));
+  if (staging_.Reserve(l.total)) {
+    // nothing to invalidate: graphs never read the staging buffer
+  }
+  if (meta_.Reserve(std::max<size_t>(l.total, 1 << 20))) {
+    for (auto& [key, exec] : graphs_) cudaGraphExecDestroy(exec);
+    graphs_.clear();
+  }
+  char* host = staging_.get<char>();
+  auto* slots = reinterpret_cast<int64_t*>(host + l.slots);
+  auto* token_ids = reinterpret_cast<int32_t*>(host + l.token_ids);
+  auto* positions = reinterpret_cast<int32_t*>(host + l.positions);
+  auto* row_index = reinterpret_cast<int32_t*>(host + l.rows);
+  auto* query_start = reinterpret_cast<int32_t*>(host + l.query_start);
+  auto* context_lens = reinterpret_cast<int32_t*>(host + l.context_lens);
+  auto* tables = reinterpret_cast<int32_t*>(host + l.block_tables);
+  std::fill(tables, tables + static_cast<size_t>(num_groups) * l.num_seqs * l.width, 0);
+  int t = 0;
+  for (int c = 0; c < l.num_seqs; ++c) {
+    query_start[c] = t;
+    if (c >= num_seqs) {  // graph padding: a sequence with no keys and a skipped KV write
+      context_lens[c] = 0;
+      token_ids[t] = 0;
+      positions[t] = 0;
+      for (int g = 0; g < num_groups; ++g) slots[g * l.num_tokens + t] = -1;
+      ++t;
+      continue;
+    }
+    const ScheduledChunk& chunk = output.chunks[c];
+    STRIDE_CHECK_EQ(static_cast<int>(chunk.block_tables.size()), num_groups);
+    context_lens[c] = chunk.num_computed_tokens + chunk.num_new_tokens;
+    for (int g = 0; g < num_groups; ++g) {
+      const auto& table = chunk.block_tables[g];
+      const int used = std::min<int>(table.size(), l.width);
+      std::copy_n(table.data(), used, tables + (static_cast<size_t>(g) * l.num_seqs + c) * l.width);
+    }
+    for (int i = 0; i < chunk.num_new_tokens; ++i, ++t) {
+      const int position = chunk.num_computed_tokens + i;
+      token_ids[t] = chunk.request->token_ids[position];
+      positions[t] = position;
+      for (int g = 0; g < num_groups; ++g) {
+        const auto& table = chunk.block_tables[g];
+        STRIDE_CHECK_LT(position / bs, static_cast<int>(table.size()));
+        const kvcache::BlockId block = table[position / bs];
+        STRIDE_CHECK(block != kvcache::kNullBlock) << "writing KV into the null block";
+        slots[g * l.num_tokens + t] = static_cast<int64_t>(block) * bs + position % bs;
+      }
+    }
+  }
+  query_start[l.num_seqs] = t;
+  if (!use_graph) {
+    for (size_t r = 0; r < rows.size(); ++r) row_index[r] = rows[r].row;
+  }
+  std::copy(work.begin(), work.end(),
+            reinterpret_cast<kernels::PrefillWorkItem*>(host + l.work));
+
+  if (step.num_decode > 0) {
+    step.decode_splits = kernels::ChoosePagedDecodeSplits(
+        step.num_decode, config_.num_kv_heads, use_graph ? l.width * bs : max_context, num_sms_);
+    const size_t bytes = kernels::PagedDecodeWorkspaceBytes(
+        step.num_decode, config_.num_heads, config_.head_dim, step.decode_splits);
+    if (bytes > 0 && decode_workspace_.Reserve(bytes)) {
+      for (auto& [key, exec] : graphs_) cudaGraphExecDestroy(exec);
+      graphs_.clear();
+    }
+  }
+
+  STRIDE_CUDA_CHECK(
+      cudaMemcpyAsync(meta_.get(), host, l.total, cudaMemcpyHostToDevice, stream_));
+  if (use_graph) {
+    const std::pair<int, int> key{l.num_seqs, l.width};
+    auto it = graphs_.find(key);
+    if (it != graphs_.end()) {
+      STRIDE_CUDA_CHECK(cudaGraphLaunch(it->second, stream_));
+    } else {
+      // First sight of this shape: run it eagerly (warming GEMM plans and kernel attributes),
+      // then capture it for the next steps.
+      Forward(step);
+      cudaGraph_t graph;
+      STRIDE_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
+      Forward(step);
+      STRIDE_CUDA_CHECK(cudaStreamEndCapture(stream_, &graph));
+      cudaGraphExec_t exec;
+      STRIDE_CUDA_CHECK(cudaGraphInstantiate(&exec, graph, 0));
+      STRIDE_CUDA_CHECK(cudaGraphDestroy(graph));
+      graphs_.emplace(key, exec);
+    }
+  } else {
+    Forward(step);
+  }
+
+  // Logits of the needed rows to the host; in graph mode row r of the logits is token row r.
+  const size_t vocab = config_.vocab_size;
+  const int copy_rows = use_graph ? num_tokens : static_cast<int>(rows.size());
+  if (copy_rows > 0) {
+    STRIDE_CUDA_CHECK(cudaMemcpyAsync(host_logits_.get(), logits_.get(),
+                                      sizeof(float) * vocab * copy_rows, cudaMemcpyDeviceToHost,
+                                      stream_));
+  }
+  STRIDE_CUDA_CHECK(cudaStreamSynchronize(stream_));
+
+  result.chunks.resize(num_seqs);
+  std::vector<int> chunk_offset(num_seqs);
+  for (int c = 0, offset = 0; c < num_seqs; ++c) {
+    result.chunks[c].request_id = output.chunks[c].request->id;
+    chunk_offset[c] = offset;
+    offset += output.chunks[c].num_new_tokens;
+  }
+  sampling::SamplerScratch scratch;
+  const float* logits = host_logits_.get<float>();
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const ScheduledChunk& chunk = output.chunks[rows[r].chunk];
+    const scheduler::Request& request = *chunk.request;
+    scheduler::ChunkOutput& out = result.chunks[rows[r].chunk];
+    const size_t logit_row = use_graph ? rows[r].row : r;
+    std::span<const float> row_logits(logits + logit_row * vocab, vocab);
+    const int position = chunk.num_computed_tokens + (rows[r].row - chunk_offset[rows[r].chunk]);
+    const bool is_sample_row =
+        chunk.sample && rows[r].row == chunk_offset[rows[r].chunk] + chunk.num_new_tokens - 1;
+    if (request.sampling.prompt_logprobs >= 0 && position + 1 < request.num_prompt_tokens) {
+      out.prompt_logprobs.push_back(sampling::RawTokenLogprob(
+          row_logits, request.token_ids[position + 1], request.sampling.prompt_logprobs));
+    }
+    if (is_sample_row) {
+      out.sampled = true;
+      out.next_token = sampling::SampleToken(row_logits, request, scratch);
+    }
+  }
+  return result;
+}
+
+}  // namespace
+
+int64_t CudaKvBytesPerBlock(const model::ModelConfig& config, int block_size) {
+  return 2LL * config.num_layers * block_size * config.num_kv_heads * config.head_dim *
+         static_cast<int64_t>(sizeof(bf16));
+}
+
+absl::StatusOr<int> CudaKvBlocksForMemory(const model::ModelConfig& config, int block_size,
+                                          double gpu_memory_utilization,
+                                          int max_num_batched_tokens, int device) {
+  if (!(gpu_memory_utilization > 0.0 && gpu_memory_utilization <= 1.0)) {
+    return absl::InvalidArgumentError("--gpu-memory-utilization must be in (0, 1]");
+  }
+  if (cudaError_t e = cudaSetDevice(device); e != cudaSuccess) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("CUDA device ", device, ": ", cudaGetErrorString(e)));
+  }
+  size_t free_bytes = 0, total_bytes = 0;
+  if (cudaError_t e = cudaMemGetInfo(&free_bytes, &total_bytes); e != cudaSuccess) {
+    return absl::FailedPreconditionError(absl::StrCat("cudaMemGetInfo: ", cudaGetErrorString(e)));
+  }
+  const int64_t tokens = std::max(256, max_num_batched_tokens);
+  const int64_t hidden = config.hidden_size, ffn = config.intermediate_size;
+  const int64_t q = static_cast<int64_t>(config.num_heads) * config.head_dim;
+  const int64_t qkv = q + 2LL * config.num_kv_heads * config.head_dim;
+  const int64_t activations =
+      tokens * (hidden * 4 + hidden * 2 * 2 + qkv * 2 + q * 2 * 2 + ffn * 2 * 3) +
+      2 * 256LL * config.vocab_size * 4 + kGemmWorkspaceBytes + (512LL << 20);
+  const int64_t used_by_others = static_cast<int64_t>(total_bytes - free_bytes);
+  const int64_t budget = static_cast<int64_t>(gpu_memory_utilization * total_bytes) -
+                         used_by_others - CudaWeightBytes(config) - activations;
+  const int64_t per_block = CudaKvBytesPerBlock(config, block_size);
+  if (budget < 2 * per_block) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "no room for the KV cache: ", gpu_memory_utilization, " of ", total_bytes >> 20,
+        " MiB leaves ", budget >> 20, " MiB after weights and activations"));
+  }
+  return static_cast<int>(std::min<int64_t>(budget / per_block, 1 << 24));
+}
+
+absl::StatusOr<std::unique_ptr<ModelRunner>> CreateCudaModelRunner(
+    const model::ModelConfig& config, const model::ModelWeights& weights,
+    const kvcache::KvCacheConfig& kv, const CudaRunnerOptions& options) {
+  if (!kernels::PagedAttentionSupportsHeadDim(config.head_dim)) {
+    return absl::UnimplementedError(absl::StrCat(
+        "the CUDA backend supports head_dim 16, 32, 64 and 128, not ", config.head_dim));
+  }
+  if (config.num_kv_heads <= 0 || config.num_heads % config.num_kv_heads != 0 ||
+      config.num_heads / config.num_kv_heads > 64) {
+    return absl::UnimplementedError("the CUDA backend needs num_heads / num_kv_heads <= 64");
+  }
+  if (config.rope_scaling.type == model::RopeType::kDynamic) {
+    // Positions never pass max_position_embeddings (the engine caps max_model_len there), where
+    // dynamic scaling equals the base frequencies; see CudaModelRunner's constructor.
+  }
+  int count = 0;
+  if (cudaError_t e = cudaGetDeviceCount(&count); e != cudaSuccess || options.device >= count) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "no CUDA device ", options.device, ": ",
+        e != cudaSuccess ? cudaGetErrorString(e) : "fewer devices present"));
+  }
+  return std::unique_ptr<ModelRunner>(new CudaModelRunner(config, weights, kv, options));
+}
+
+}  // namespace stride::engine::runner::cuda

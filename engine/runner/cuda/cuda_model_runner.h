@@ -1,0 +1,41 @@
+// The CUDA backend: runs a Llama-family decoder step on one GPU in bf16 (fp32 residual stream and
+// accumulation) over a paged KV pool in device memory, reading the same block tables as the CPU
+// reference. Batch metadata lives in persistent device buffers filled by one copy per step;
+// decode-only steps are captured as CUDA graphs per batch-size bucket and replayed. Logits are
+// computed only for rows that sample or report prompt log-probs; they are copied to the host
+// and sampled by the CPU sampler (engine/sampling), so sampling agrees with the CPU backend.
+#pragma once
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "engine/model/model_config.h"
+#include "engine/model/weights.h"
+#include "engine/runner/model_runner.h"
+#include "kvcache/block.h"
+
+namespace stride::engine::runner::cuda {
+
+struct CudaRunnerOptions {
+  int device = 0;
+  bool enable_cuda_graphs = true;
+  int max_graph_batch = 256;  // decode steps with more sequences run eagerly
+};
+
+// Checks the model against what the kernels support (head_dim 16/32/64/128, GQA group <= 64),
+// uploads the weights and allocates kv.num_blocks KV blocks for every layer.
+absl::StatusOr<std::unique_ptr<ModelRunner>> CreateCudaModelRunner(
+    const model::ModelConfig& config, const model::ModelWeights& weights,
+    const kvcache::KvCacheConfig& kv, const CudaRunnerOptions& options = {});
+
+// Bytes of KV cache per block across all layers (bf16 K and V).
+int64_t CudaKvBytesPerBlock(const model::ModelConfig& config, int block_size);
+
+// How many KV blocks fit once weights and activations for max_num_batched_tokens are set aside,
+// keeping the process's total use of the device under gpu_memory_utilization of its memory.
+// Call before CreateCudaModelRunner (it counts the weights as not yet uploaded).
+absl::StatusOr<int> CudaKvBlocksForMemory(const model::ModelConfig& config, int block_size,
+                                          double gpu_memory_utilization,
+                                          int max_num_batched_tokens, int device = 0);
+
+}  // namespace stride::engine::runner::cuda

@@ -1,0 +1,113 @@
+// Embedding, fused add + RMSNorm and SiLU-and-mul against the CPU backend's ops.
+#include <algorithm>
+#include <random>
+
+#include "engine/runner/cpu/ops.h"
+#include "gtest/gtest.h"
+#include "kernels/activation/silu_and_mul.h"
+#include "kernels/embedding/embedding.h"
+#include "kernels/norm/rms_norm.h"
+#include "tests/gpu/gpu_test_util.h"
+
+namespace stride::testing::gpu {
+namespace {
+
+namespace cpu = engine::runner::cpu;
+
+TEST(EmbeddingKernel, MatchesCpuLookup) {
+  for (auto [vocab, hidden, tokens] : {std::tuple{1000, 4096, 37}, {512, 64, 5}}) {
+    std::mt19937 rng(FreshSeed());
+    std::vector<float> table = RandomBf16Values(static_cast<size_t>(vocab) * hidden, 1.0f, rng);
+    std::vector<int32_t> ids(tokens);
+    for (int32_t& id : ids) id = std::uniform_int_distribution<int>(0, vocab - 1)(rng);
+    std::vector<float> ref(static_cast<size_t>(tokens) * hidden);
+    cpu::Embedding(table.data(), hidden, ids, ref.data());
+
+    DeviceArray<__nv_bfloat16> d_table(ToBf16(table));
+    DeviceArray<int32_t> d_ids(ids);
+    DeviceArray<float> d_out(ref.size());
+    d_out.Poison();
+    kernels::EmbeddingParams p{d_table.get(), d_ids.get(), d_out.get(), tokens, hidden};
+    GPU_CHECK(kernels::LaunchEmbedding(p, nullptr));
+    GPU_CHECK(cudaDeviceSynchronize());
+    EXPECT_LT(RelativeError(d_out.Download(), ref), 1e-6) << vocab << "x" << hidden;
+  }
+}
+
+TEST(FusedAddRmsNormKernel, MatchesCpuAddThenNorm) {
+  for (auto [rows, dim, with_add, with_bias, gather] :
+       {std::tuple{7, 4096, true, false, false}, {33, 64, false, false, false},
+        {5, 5120, true, true, false}, {9, 4096, true, false, true}}) {
+    std::mt19937 rng(FreshSeed());
+    std::vector<float> residual = RandomBf16Values(static_cast<size_t>(rows) * dim, 2.0f, rng);
+    std::vector<float> add = RandomBf16Values(residual.size(), 1.0f, rng);
+    std::vector<float> bias = RandomBf16Values(dim, 0.5f, rng);
+    std::vector<float> weight = RandomBf16Values(dim, 1.5f, rng);
+    std::vector<int32_t> index;  // output row -> residual row
+    for (int r = rows - 1; r >= 0; r -= 2) index.push_back(r);
+    const int out_rows = gather ? static_cast<int>(index.size()) : rows;
+
+    std::vector<float> summed = residual;
+    if (with_add) {
+      for (size_t i = 0; i < summed.size(); ++i) {
+        summed[i] += add[i] + (with_bias ? bias[i % dim] : 0.0f);
+      }
+    }
+    std::vector<float> normed(summed.size());
+    cpu::RmsNorm(summed.data(), weight.data(), rows, dim, 1e-5, normed.data());
+    std::vector<float> ref;
+    for (int r = 0; r < out_rows; ++r) {
+      const int src = gather ? index[r] : r;
+      ref.insert(ref.end(), normed.begin() + src * dim, normed.begin() + (src + 1) * dim);
+    }
+
+    DeviceArray<float> d_residual(residual);
+    DeviceArray<__nv_bfloat16> d_add(ToBf16(add)), d_bias(ToBf16(bias)), d_weight(ToBf16(weight));
+    DeviceArray<int32_t> d_index(index);
+    DeviceArray<__nv_bfloat16> d_out(static_cast<size_t>(out_rows) * dim);
+    d_out.Poison();
+    kernels::FusedAddRmsNormParams p;
+    p.residual = d_residual.get();
+    p.add = with_add ? d_add.get() : nullptr;
+    p.add_bias = with_bias ? d_bias.get() : nullptr;
+    p.weight = d_weight.get();
+    p.row_index = gather ? d_index.get() : nullptr;
+    p.out = d_out.get();
+    p.rows = out_rows;
+    p.dim = dim;
+    p.eps = 1e-5f;
+    GPU_CHECK(kernels::LaunchFusedAddRmsNorm(p, nullptr));
+    GPU_CHECK(cudaDeviceSynchronize());
+    EXPECT_LT(RelativeError(d_out.Download(), ref), 1e-2) << rows << "x" << dim;
+    if (!gather) EXPECT_LT(RelativeError(d_residual.Download(), summed), 1e-6);
+  }
+}
+
+TEST(SiluAndMulKernel, MatchesCpuSwiGlu) {
+  for (auto [rows, width, with_bias] :
+       {std::tuple{3, 14336, false}, {17, 160, false}, {4, 100, false}, {6, 160, true}}) {
+    std::mt19937 rng(FreshSeed());
+    std::vector<float> gate_up = RandomBf16Values(static_cast<size_t>(rows) * 2 * width, 4.0f, rng);
+    std::vector<float> bias = RandomBf16Values(2 * width, 1.0f, rng);
+    std::vector<float> gate, up;
+    for (int r = 0; r < rows; ++r) {
+      for (int i = 0; i < width; ++i) {
+        gate.push_back(gate_up[r * 2 * width + i] + (with_bias ? bias[i] : 0.0f));
+        up.push_back(gate_up[r * 2 * width + width + i] + (with_bias ? bias[width + i] : 0.0f));
+      }
+    }
+    std::vector<float> ref(gate.size());
+    cpu::SiluAndMul(gate.data(), up.data(), static_cast<int64_t>(ref.size()), ref.data());
+
+    DeviceArray<__nv_bfloat16> d_in(ToBf16(gate_up)), d_bias(ToBf16(bias)), d_out(ref.size());
+    d_out.Poison();
+    kernels::SiluAndMulParams p{d_in.get(), with_bias ? d_bias.get() : nullptr, d_out.get(), rows,
+                                width};
+    GPU_CHECK(kernels::LaunchSiluAndMul(p, nullptr));
+    GPU_CHECK(cudaDeviceSynchronize());
+    EXPECT_LT(RelativeError(d_out.Download(), ref), 1e-2) << rows << "x" << width;
+  }
+}
+
+}  // namespace
+}  // namespace stride::testing::gpu

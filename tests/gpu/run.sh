@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs the GPU tests, then the benchmarks, on the GPU machine, from the repository root:
+#   tests/gpu/run.sh [BUNDLE_DIR] [stride_gpu_bench flags: --kernels | --model | --quick]
+# BUNDLE_DIR (default build/gpu-bundle) comes from
+#   /work/shared/tools/gpu-bundle build/gpu-bundle build/<you>/tests/gpu/stride_gpu_tests \
+#       build/<you>/tests/gpu/stride_gpu_bench
+# Full logs go to $OUT (or /tmp/stride-gpu); the short table is printed last.
+set -uo pipefail
+bundle=${1:-build/gpu-bundle}
+shift || true
+out=${OUT:-/tmp/stride-gpu}
+mkdir -p "$out"
+# shellcheck disable=SC1091
+source "$bundle/env.sh"
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,memory.used --format=csv \
+  > "$out/gpu.txt" 2>&1
+
+timeout 300 "$bundle/stride_gpu_tests" 2>&1 > "$out/tests.log"
+tests_rc=$?
+timeout 420 "$bundle/stride_gpu_bench" "$@" > "$out/bench.log" 2>&1
+bench_rc=$?
+PYTHONUNBUFFERED=1 timeout 120 python3 tests/gpu/sdpa_reference.py > "$out/sdpa.log" 2>&1
+
+echo "== failures (tests rc=$tests_rc) =="
+grep -E "^\[  FAILED|Failure|error|Expected|Which is|actual|GPU tests: random seed" "$out/tests.log" | head -60
+echo "== stride GPU run: commit $commit, $(head -2 "$out/gpu.txt" | tail -1) =="
+grep -E "^\[  (PASSED|FAILED) |tests ran" "$out/tests.log" | head -20
+echo "== benchmarks (bench rc=$bench_rc) =="
+grep -vE "^RESULT" "$out/bench.log" | tail -5
+grep -hE "^RESULT" "$out/bench.log" "$out/sdpa.log" | cut -c8-

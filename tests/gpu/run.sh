@@ -16,11 +16,11 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,memory.used --format=csv \
   > "$out/gpu.txt" 2>&1
 
-timeout 300 "$bundle/stride_gpu_tests" 2>&1 > "$out/tests.log"
+timeout 150 "$bundle/stride_gpu_tests" 2>&1 > "$out/tests.log"
 tests_rc=$?
-timeout 420 "$bundle/stride_gpu_bench" "$@" > "$out/bench.log" 2>&1
+timeout 320 "$bundle/stride_gpu_bench" "$@" > "$out/bench.log" 2>&1
 bench_rc=$?
-PYTHONUNBUFFERED=1 timeout 120 python3 tests/gpu/sdpa_reference.py > "$out/sdpa.log" 2>&1
+PYTHONUNBUFFERED=1 timeout 80 python3 tests/gpu/sdpa_reference.py > "$out/sdpa.log" 2>&1
 
 echo "== failures (tests rc=$tests_rc) =="
 grep -E "^\[  FAILED|Failure|error|Expected|Which is|actual|GPU tests: random seed" "$out/tests.log" | head -60

@@ -6,11 +6,79 @@
 #include "base/status_macros.h"
 #include "engine/runner/cpu/cpu_model_runner.h"
 #include "engine/runner/kv_cache_spec.h"
+#ifdef STRIDE_WITH_CUDA
+#include <cuda_runtime_api.h>
+
+#include "engine/runner/cuda/cuda_model_runner.h"
+#endif
 
 namespace stride::engine {
 
+namespace {
+
+bool HaveCudaDevice() {
+#ifdef STRIDE_WITH_CUDA
+  int count = 0;
+  return cudaGetDeviceCount(&count) == cudaSuccess && count > 0;
+#else
+  return false;
+#endif
+}
+
+absl::StatusOr<std::string> ChooseDevice(const std::string& requested) {
+  if (requested == "cpu") return requested;
+  if (requested == "auto") return HaveCudaDevice() ? "cuda" : "cpu";
+  if (requested == "cuda") {
+#ifndef STRIDE_WITH_CUDA
+    return absl::InvalidArgumentError(
+        "--device cuda: this stride was built without CUDA (use the cuda preset)");
+#endif
+    if (!HaveCudaDevice()) return absl::FailedPreconditionError("--device cuda: no GPU found");
+    return requested;
+  }
+  return absl::InvalidArgumentError("--device must be auto, cpu or cuda, not '" + requested + "'");
+}
+
+// KV blocks for the chosen backend when the user gave none: what the memory budget holds,
+// capped by what max_num_seqs sequences of max_model_len tokens could ever use.
+absl::StatusOr<int> DefaultNumBlocks(const EngineOptions& options, const model::ModelConfig& config,
+                                     const std::string& device, int max_model_len) {
+  const int64_t by_need = static_cast<int64_t>(options.max_num_seqs) *
+                          ((max_model_len + options.block_size - 1) / options.block_size);
+  int64_t by_memory = 0;
+  if (device == "cuda") {
+#ifdef STRIDE_WITH_CUDA
+    STRIDE_ASSIGN_OR_RETURN(by_memory, runner::cuda::CudaKvBlocksForMemory(
+                                           config, options.block_size,
+                                           options.gpu_memory_utilization,
+                                           options.max_num_batched_tokens));
+#endif
+  } else {
+    by_memory = options.kv_cache_memory_bytes /
+                runner::cpu::CpuModelRunner::KvBytesPerBlock(config, options.block_size);
+  }
+  return static_cast<int>(std::clamp<int64_t>(std::min(by_memory, by_need), 2, 1 << 24));
+}
+
+absl::StatusOr<std::unique_ptr<runner::ModelRunner>> CreateRunner(
+    const EngineOptions& options, const std::string& device, const model::ModelConfig& config,
+    const model::ModelWeights& weights, const kvcache::KvCacheConfig& kv) {
+#ifdef STRIDE_WITH_CUDA
+  if (device == "cuda") {
+    runner::cuda::CudaRunnerOptions cuda_options;
+    cuda_options.enable_cuda_graphs = options.enable_cuda_graphs;
+    return runner::cuda::CreateCudaModelRunner(config, weights, kv, cuda_options);
+  }
+#endif
+  return std::unique_ptr<runner::ModelRunner>(
+      std::make_unique<runner::cpu::CpuModelRunner>(config, weights, kv, options.num_threads));
+}
+
+}  // namespace
+
 absl::StatusOr<LoadedEngine> CreateEngine(const EngineOptions& options) {
   if (options.model.empty()) return absl::InvalidArgumentError("--model is required");
+  STRIDE_ASSIGN_OR_RETURN(std::string device, ChooseDevice(options.device));
   STRIDE_ASSIGN_OR_RETURN(model::ModelConfig config, model::LoadModelConfig(options.model));
   STRIDE_ASSIGN_OR_RETURN(model::ModelWeights weights,
                           model::LoadModelWeights(config, options.model, options.load_format,
@@ -27,12 +95,7 @@ absl::StatusOr<LoadedEngine> CreateEngine(const EngineOptions& options) {
   }
   int num_blocks = options.num_kv_blocks;
   if (num_blocks <= 0) {
-    const int64_t per_block =
-        runner::cpu::CpuModelRunner::KvBytesPerBlock(config, options.block_size);
-    const int64_t by_memory = options.kv_cache_memory_bytes / per_block;
-    const int64_t by_need = static_cast<int64_t>(options.max_num_seqs) *
-                            ((max_model_len + options.block_size - 1) / options.block_size);
-    num_blocks = static_cast<int>(std::clamp<int64_t>(std::min(by_memory, by_need), 2, 1 << 24));
+    STRIDE_ASSIGN_OR_RETURN(num_blocks, DefaultNumBlocks(options, config, device, max_model_len));
   }
   num_blocks += 1;  // the null block
   EngineConfig engine_config;
@@ -46,12 +109,12 @@ absl::StatusOr<LoadedEngine> CreateEngine(const EngineOptions& options) {
   engine_config.kv_cache = runner::BuildKvCacheConfig(config, options.block_size, num_blocks,
                                                       options.enable_prefix_caching);
   STRIDE_RETURN_IF_ERROR(engine_config.scheduler.Validate());
-  auto runner = std::make_unique<runner::cpu::CpuModelRunner>(config, weights,
-                                                              engine_config.kv_cache,
-                                                              options.num_threads);
+  STRIDE_ASSIGN_OR_RETURN(
+      std::unique_ptr<runner::ModelRunner> runner,
+      CreateRunner(options, device, config, weights, engine_config.kv_cache));
   STRIDE_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine,
                           Engine::Create(engine_config, config, std::move(runner)));
-  return LoadedEngine{std::move(config), std::move(engine)};
+  return LoadedEngine{std::move(config), device, std::move(engine)};
 }
 
 }  // namespace stride::engine

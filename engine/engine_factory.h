@@ -27,10 +27,15 @@ struct EngineOptions {
   int64_t kv_cache_memory_bytes = 256LL << 20;
   bool enable_prefix_caching = true;
   int num_threads = 0;  // CPU backend threads; 0: one per core
+  // "auto": CUDA when this build has it and a GPU is present, else CPU; "cpu"; "cuda".
+  std::string device = "auto";
+  double gpu_memory_utilization = 0.9;  // CUDA: share of device memory stride may use
+  bool enable_cuda_graphs = true;
 };
 
 struct LoadedEngine {
   model::ModelConfig model;
+  std::string device;  // the backend chosen: "cpu" or "cuda"
   std::unique_ptr<Engine> engine;
 };
 

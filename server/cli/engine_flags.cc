@@ -15,6 +15,9 @@ ABSL_FLAG(int, num_kv_blocks, 0, "KV-cache blocks; 0: derived from --kv-cache-me
 ABSL_FLAG(int64_t, kv_cache_memory_mb, 256, "KV-cache memory when --num-kv-blocks is 0");
 ABSL_FLAG(bool, enable_prefix_caching, true, "reuse cached KV blocks of shared prompt prefixes");
 ABSL_FLAG(int, threads, 0, "CPU backend threads; 0: one per core");
+ABSL_FLAG(std::string, device, "auto", "auto (CUDA when a GPU is present), cpu or cuda");
+ABSL_FLAG(double, gpu_memory_utilization, 0.9, "CUDA: share of GPU memory for weights + KV cache");
+ABSL_FLAG(bool, enforce_eager, false, "CUDA: no CUDA graphs for decode steps");
 
 namespace stride::server::cli {
 
@@ -40,6 +43,9 @@ absl::StatusOr<engine::EngineOptions> EngineOptionsFromFlags() {
   options.kv_cache_memory_bytes = absl::GetFlag(FLAGS_kv_cache_memory_mb) << 20;
   options.enable_prefix_caching = absl::GetFlag(FLAGS_enable_prefix_caching);
   options.num_threads = absl::GetFlag(FLAGS_threads);
+  options.device = absl::GetFlag(FLAGS_device);
+  options.gpu_memory_utilization = absl::GetFlag(FLAGS_gpu_memory_utilization);
+  options.enable_cuda_graphs = !absl::GetFlag(FLAGS_enforce_eager);
   return options;
 }
 

@@ -30,7 +30,8 @@ absl::Status CheckApiKey(const std::multimap<::grpc::string_ref, ::grpc::string_
     return absl::UnauthenticatedError("the authorization metadata must be 'Bearer <key>'");
   }
   absl::string_view key = absl::StripAsciiWhitespace(value.substr(kScheme.size()));
-  if (!ConstantTimeEquals(std::string_view(key.data(), key.size()), api_key)) return absl::UnauthenticatedError("invalid API key");
+  if (!ConstantTimeEquals(std::string_view(key.data(), key.size()), api_key))
+    return absl::UnauthenticatedError("invalid API key");
   return absl::OkStatus();
 }
 

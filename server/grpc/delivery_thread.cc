@@ -25,9 +25,8 @@ void DeliveryThread::Loop() {
     {
       absl::MutexLock lock(&mutex_);
       mutex_.Await(absl::Condition(
-          +[](DeliveryThread* d) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-            return d->stopping_ || !d->tasks_.empty();
-          },
+          +[](DeliveryThread* d)
+               ABSL_NO_THREAD_SAFETY_ANALYSIS { return d->stopping_ || !d->tasks_.empty(); },
           this));
       if (tasks_.empty()) return;  // stopping and drained
       batch.swap(tasks_);

@@ -69,9 +69,12 @@ namespace {
 
 v1::FinishReason ToProto(engine::FinishReason reason) {
   switch (reason) {
-    case engine::FinishReason::kStop: return v1::FINISH_REASON_STOP;
-    case engine::FinishReason::kLength: return v1::FINISH_REASON_LENGTH;
-    default: return v1::FINISH_REASON_UNSPECIFIED;
+    case engine::FinishReason::kStop:
+      return v1::FINISH_REASON_STOP;
+    case engine::FinishReason::kLength:
+      return v1::FINISH_REASON_LENGTH;
+    default:
+      return v1::FINISH_REASON_UNSPECIFIED;
   }
 }
 
@@ -107,8 +110,7 @@ GenerateCall::GenerateCall(const CallEnvironment& env, const v1::GenerateRequest
   num_open_sequences_ = n;
   num_prompt_tokens_ = static_cast<int>(engine_request.prompt_token_ids.size());
   signal_ = std::make_shared<Signal>(this, env_.engine, stream_->id(), env_.max_buffered_deltas);
-  stream_->SetNotifier(
-      [signal = signal_, delivery = env_.delivery] { signal->OnPush(delivery); });
+  stream_->SetNotifier([signal = signal_, delivery = env_.delivery] { signal->OnPush(delivery); });
   Wake();  // outputs pushed before the notifier was set
 }
 
@@ -186,9 +188,9 @@ void GenerateCall::EndCall(const absl::Status& status) {
 
 absl::Status GenerateCall::AbortedStatus() const {
   if (signal_->overflowed()) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "the client read too slowly: more than ", env_.max_buffered_deltas,
-        " outputs were waiting to be sent, so the request was aborted"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("the client read too slowly: more than ", env_.max_buffered_deltas,
+                     " outputs were waiting to be sent, so the request was aborted"));
   }
   if (cancelled_) return absl::CancelledError("the call was cancelled");
   return absl::UnavailableError("the request was aborted: the server is shutting down");
@@ -240,8 +242,8 @@ absl::Status GenerateCall::Apply(engine::RequestOutput& output) {
     if (sequence.text == nullptr) continue;
     absl::StatusOr<engine::text::TextStream::Delta> text = sequence.text->Push(token);
     if (!text.ok()) {
-      return absl::InternalError(absl::StrCat("detokenizing token ", token, ": ",
-                                              text.status().message()));
+      return absl::InternalError(
+          absl::StrCat("detokenizing token ", token, ": ", text.status().message()));
     }
     delta->mutable_text()->append(text->text);
     if (text->stopped) {

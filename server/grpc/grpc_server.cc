@@ -20,8 +20,8 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     const engine::text::Tokenizer* tokenizer) {
   if (engine == nullptr) return absl::InvalidArgumentError("GrpcServer needs an engine");
   if (options.port < 0 || options.port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat("--grpc-port ", options.port,
-                                                   " is not a port number"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--grpc-port ", options.port, " is not a port number"));
   }
   if (options.max_buffered_deltas < 1) {
     return absl::InvalidArgumentError("max_buffered_deltas must be at least 1");

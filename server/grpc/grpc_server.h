@@ -40,9 +40,9 @@ struct GrpcServerOptions {
 class GrpcServer {
  public:
   // `engine` and `tokenizer` must outlive the server. `tokenizer` may be null (token ids only).
-  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(const GrpcServerOptions& options,
-                                                           engine::Engine* engine,
-                                                           const engine::text::Tokenizer* tokenizer);
+  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(
+      const GrpcServerOptions& options, engine::Engine* engine,
+      const engine::text::Tokenizer* tokenizer);
   ~GrpcServer();  // Shutdown(absl::ZeroDuration()) unless already shut down
   GrpcServer(const GrpcServer&) = delete;
   GrpcServer& operator=(const GrpcServer&) = delete;

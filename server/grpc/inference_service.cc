@@ -32,8 +32,8 @@ absl::Status InferenceService::CheckCall(const ::grpc::CallbackServerContext& co
                                          const std::string& model) const {
   if (absl::Status s = CheckApiKey(context.client_metadata(), api_key_); !s.ok()) return s;
   if (!model.empty() && !served_model_name_.empty() && model != served_model_name_) {
-    return absl::NotFoundError(absl::StrCat("model '", model, "' is not served here; this server serves '",
-                                            served_model_name_, "'"));
+    return absl::NotFoundError(absl::StrCat(
+        "model '", model, "' is not served here; this server serves '", served_model_name_, "'"));
   }
   return absl::OkStatus();
 }

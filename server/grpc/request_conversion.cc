@@ -69,9 +69,8 @@ absl::StatusOr<ParsedGenerateRequest> ParseGenerateRequest(const v1::GenerateReq
   // same for every front end path.
   for (int32_t id : parsed.request.prompt_token_ids) {
     if (id < 0 || id >= vocab_size) {
-      return absl::InvalidArgumentError(absl::StrCat("prompt token id ", id,
-                                                     " is outside the vocabulary [0, ",
-                                                     vocab_size, ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("prompt token id ", id, " is outside the vocabulary [0, ", vocab_size, ")"));
     }
   }
   const int64_t num_prompt = static_cast<int64_t>(parsed.request.prompt_token_ids.size());
@@ -90,8 +89,8 @@ absl::StatusOr<ParsedGenerateRequest> ParseGenerateRequest(const v1::GenerateReq
     return absl::FailedPreconditionError(
         "this server has no tokenizer, so it cannot match stop strings: use stop_token_ids");
   }
-  parsed.skip_special_tokens = !request.sampling().has_skip_special_tokens() ||
-                               request.sampling().skip_special_tokens();
+  parsed.skip_special_tokens =
+      !request.sampling().has_skip_special_tokens() || request.sampling().skip_special_tokens();
   return parsed;
 }
 

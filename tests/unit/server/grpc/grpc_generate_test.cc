@@ -137,7 +137,9 @@ TEST_F(GrpcGenerateTest, BadRequestsGetClearStatusCodes) {
   };
   std::vector<Case> cases;
   auto add = [&](std::string what, v1::GenerateRequest r, ::grpc::StatusCode code,
-                 std::string part) { cases.push_back({what, std::move(r), code, part}); };
+                 std::string part) {
+    cases.push_back({what, std::move(r), code, part});
+  };
   v1::GenerateRequest r = TokenRequest({1, 2, 3}, 4);
   r.mutable_sampling()->set_temperature(-1);
   add("negative temperature", r, ::grpc::INVALID_ARGUMENT, "temperature");
@@ -169,7 +171,8 @@ TEST_F(GrpcGenerateTest, BadRequestsGetClearStatusCodes) {
   add("unknown model", r, ::grpc::NOT_FOUND, "gpt-4");
   for (const Case& c : cases) {
     StreamResult result = Generate(*stub_, c.request);
-    EXPECT_EQ(result.status.error_code(), c.code) << c.what << ": " << result.status.error_message();
+    EXPECT_EQ(result.status.error_code(), c.code)
+        << c.what << ": " << result.status.error_message();
     EXPECT_NE(result.status.error_message().find(c.message_part), std::string::npos)
         << c.what << ": " << result.status.error_message();
     EXPECT_EQ(result.num_messages, 0) << c.what;
@@ -224,8 +227,7 @@ TEST_F(GrpcGenerateTest, DeadlineCancelsTheCallAndTheEngineRequest) {
   ::grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
   StreamResult result = Generate(*stub_, request, &context);
-  EXPECT_EQ(result.status.error_code(), ::grpc::DEADLINE_EXCEEDED)
-      << result.status.error_message();
+  EXPECT_EQ(result.status.error_code(), ::grpc::DEADLINE_EXCEEDED) << result.status.error_message();
   int received = 0;
   for (const auto& [index, sequence] : result.sequences) {
     received += static_cast<int>(sequence.token_ids.size());

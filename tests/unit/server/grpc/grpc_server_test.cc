@@ -153,8 +153,8 @@ std::vector<std::string> ListServicesByReflection(const std::shared_ptr<::grpc::
   if (request_type == nullptr || response_type == nullptr) return {};
   pb::DynamicMessageFactory factory(pool);
   std::unique_ptr<pb::Message> request(factory.GetPrototype(request_type)->New());
-  request->GetReflection()->SetString(request.get(),
-                                      request_type->FindFieldByName("list_services"), "*");
+  request->GetReflection()->SetString(request.get(), request_type->FindFieldByName("list_services"),
+                                      "*");
   std::string bytes = request->SerializeAsString();
 
   ::grpc::GenericStub stub(channel);
@@ -189,13 +189,14 @@ std::vector<std::string> ListServicesByReflection(const std::shared_ptr<::grpc::
   std::vector<::grpc::Slice> slices;
   EXPECT_TRUE(in.Dump(&slices).ok());
   std::string reply;
-  for (const ::grpc::Slice& s : slices) reply.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  for (const ::grpc::Slice& s : slices)
+    reply.append(reinterpret_cast<const char*>(s.begin()), s.size());
 
   std::unique_ptr<pb::Message> response(factory.GetPrototype(response_type)->New());
   EXPECT_TRUE(response->ParseFromString(reply));
   const pb::Reflection* reflection = response->GetReflection();
-  const pb::Message& list = reflection->GetMessage(
-      *response, response_type->FindFieldByName("list_services_response"));
+  const pb::Message& list =
+      reflection->GetMessage(*response, response_type->FindFieldByName("list_services_response"));
   const pb::FieldDescriptor* services = list.GetDescriptor()->FindFieldByName("service");
   std::vector<std::string> names;
   for (int i = 0; i < list.GetReflection()->FieldSize(list, services); ++i) {

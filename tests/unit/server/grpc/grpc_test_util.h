@@ -118,8 +118,7 @@ inline StreamResult ReadStream(::grpc::ClientReaderInterface<v1::GenerateRespons
       for (const auto& [index, sequence] : result.sequences) {
         EXPECT_TRUE(sequence.token_ids.empty()) << "prompt log-probs after generated tokens";
       }
-      result.prompt_logprobs.insert(result.prompt_logprobs.end(),
-                                    message.prompt_logprobs().begin(),
+      result.prompt_logprobs.insert(result.prompt_logprobs.end(), message.prompt_logprobs().begin(),
                                     message.prompt_logprobs().end());
     }
     std::map<int, int> seen;

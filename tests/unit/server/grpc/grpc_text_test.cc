@@ -48,8 +48,7 @@ TEST_F(GrpcTextTest, TokenizeUsesTheServedTokenizer) {
   ASSERT_TRUE(stub_->Tokenize(&default_context, request, &response).ok());
   auto local = model_->tokenizer->Encode("Hello, world!", /*add_special_tokens=*/true);
   ASSERT_TRUE(local.ok());
-  EXPECT_EQ(std::vector<int32_t>(response.token_ids().begin(), response.token_ids().end()),
-            *local);
+  EXPECT_EQ(std::vector<int32_t>(response.token_ids().begin(), response.token_ids().end()), *local);
 
   ::grpc::ClientContext wrong_model;
   request.set_model("other");
@@ -90,8 +89,9 @@ TEST_F(GrpcTextTest, StopStringEndsTheSequenceAndIsNotReturned) {
   EXPECT_EQ(sequence.stop_string, stop);
   EXPECT_LT(sequence.token_ids.size(), full.sequences[0].token_ids.size());
   // The tokens up to the one that completed the stop string, a prefix of the full run.
-  const std::vector<int32_t> prefix(full.sequences[0].token_ids.begin(),
-                                    full.sequences[0].token_ids.begin() + sequence.token_ids.size());
+  const std::vector<int32_t> prefix(
+      full.sequences[0].token_ids.begin(),
+      full.sequences[0].token_ids.begin() + sequence.token_ids.size());
   EXPECT_EQ(sequence.token_ids, prefix);
   EXPECT_EQ(stopped.usage->completion_tokens(), static_cast<int>(sequence.token_ids.size()));
   ASSERT_TRUE(WaitForIdle(*model_->loaded.engine, absl::Seconds(2)))

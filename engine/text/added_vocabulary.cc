@@ -19,17 +19,25 @@ using nlohmann::json;
 // Unicode White_Space (Rust's char::is_whitespace).
 bool IsWhiteSpace(char32_t c) {
   return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
-         c == 0x205F || c == 0x3000;
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
+         c == 0x3000;
 }
 
 // Letters, marks, numbers and connector punctuation ('_'): what a regex \w accepts.
 bool IsWordChar(char32_t c) {
   switch (utf8proc_category(static_cast<utf8proc_int32_t>(c))) {
-    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
-    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_MN:
-    case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME: case UTF8PROC_CATEGORY_ND:
-    case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO: case UTF8PROC_CATEGORY_PC:
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+    case UTF8PROC_CATEGORY_ME:
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_NO:
+    case UTF8PROC_CATEGORY_PC:
       return true;
     default:
       return false;
@@ -64,15 +72,16 @@ void AddedVocabulary::Trie::Insert(std::string_view key, int32_t token_index) {
   first_byte_[static_cast<unsigned char>(key[0])] = true;
 }
 
-bool AddedVocabulary::Trie::FindNext(std::string_view text, size_t from, size_t* begin,
-                                     size_t* end, int32_t* token_index) const {
+bool AddedVocabulary::Trie::FindNext(std::string_view text, size_t from, size_t* begin, size_t* end,
+                                     int32_t* token_index) const {
   for (size_t start = from; start < text.size(); ++start) {
     if (!first_byte_[static_cast<unsigned char>(text[start])]) continue;
     int32_t node = 0;
     int32_t best = -1;
     size_t best_end = 0;
     for (size_t i = start; i < text.size(); ++i) {
-      const uint64_t edge = (static_cast<uint64_t>(node) << 8) | static_cast<unsigned char>(text[i]);
+      const uint64_t edge =
+          (static_cast<uint64_t>(node) << 8) | static_cast<unsigned char>(text[i]);
       auto it = edges_.find(edge);
       if (it == edges_.end()) break;
       node = it->second;

@@ -41,9 +41,7 @@ class AddedVocabulary {
                                                   const Normalizer* normalizer);
 
   // Cuts raw input at the tokens with normalized = false.
-  std::vector<TextSegment> SplitRaw(std::string_view text) const {
-    return Split(raw_trie_, text);
-  }
+  std::vector<TextSegment> SplitRaw(std::string_view text) const { return Split(raw_trie_, text); }
   // Cuts already-normalized text at the tokens with normalized = true.
   std::vector<TextSegment> SplitNormalized(std::string_view text) const {
     return Split(normalized_trie_, text);
@@ -66,7 +64,7 @@ class AddedVocabulary {
 
    private:
     absl::flat_hash_map<uint64_t, int32_t> edges_;  // (node << 8 | byte) -> child
-    std::vector<int32_t> terminal_ = {-1};           // node -> token index or -1
+    std::vector<int32_t> terminal_ = {-1};          // node -> token index or -1
     bool first_byte_[256] = {};
   };
 

@@ -43,8 +43,8 @@ absl::StatusOr<std::unique_ptr<BpeModel>> BpeModel::FromJson(const json& config)
   if (type != "BPE") {
     return absl::UnimplementedError(absl::StrCat("unsupported model type '", type, "'"));
   }
-  if (auto it = config.find("dropout"); it != config.end() && it->is_number() &&
-                                        it->get<double>() > 0.0) {
+  if (auto it = config.find("dropout");
+      it != config.end() && it->is_number() && it->get<double>() > 0.0) {
     return absl::UnimplementedError("BPE dropout is not supported (encodings must be exact)");
   }
   std::unique_ptr<BpeModel> model(new BpeModel());
@@ -94,11 +94,12 @@ absl::StatusOr<std::unique_ptr<BpeModel>> BpeModel::FromJson(const json& config)
     const auto left = model->TokenToId(pair.first);
     const auto right = model->TokenToId(pair.second);
     if (!left || !right) {
-      return absl::InvalidArgumentError(absl::StrCat("BPE merge '", pair.first, " ",
-                                                     pair.second, "' uses a token not in vocab"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("BPE merge '", pair.first, " ", pair.second, "' uses a token not in vocab"));
     }
     std::string merged = pair.first;
-    if (prefix_len > 0 && pair.second.compare(0, prefix_len, model->continuing_subword_prefix_) == 0) {
+    if (prefix_len > 0 &&
+        pair.second.compare(0, prefix_len, model->continuing_subword_prefix_) == 0) {
       merged.append(pair.second, prefix_len);
     } else {
       merged += pair.second;

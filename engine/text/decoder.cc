@@ -158,8 +158,8 @@ class MetaspaceDecoder : public Decoder {
       : replacement_(std::move(replacement)), drop_in_first_(drop_in_first) {}
   void DecodeChain(std::vector<std::string>* tokens) const override {
     for (size_t i = 0; i < tokens->size(); ++i) {
-      (*tokens)[i] = absl::StrReplaceAll(
-          (*tokens)[i], {{replacement_, i == 0 && drop_in_first_ ? "" : " "}});
+      (*tokens)[i] =
+          absl::StrReplaceAll((*tokens)[i], {{replacement_, i == 0 && drop_in_first_ ? "" : " "}});
     }
   }
 

@@ -18,8 +18,7 @@ size_t CommonPrefixLength(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-IncrementalDetokenizer::IncrementalDetokenizer(const Tokenizer& tokenizer,
-                                               bool skip_special_tokens,
+IncrementalDetokenizer::IncrementalDetokenizer(const Tokenizer& tokenizer, bool skip_special_tokens,
                                                std::span<const int32_t> context)
     : tokenizer_(tokenizer), skip_special_tokens_(skip_special_tokens) {
   const size_t keep = std::min(context.size(), kContextTokens);

@@ -39,9 +39,9 @@ class UnicodeNormalizer : public Normalizer {
     for (char c : *text) ascii &= static_cast<unsigned char>(c) < 0x80;
     if (ascii) return;
     utf8proc_uint8_t* result = nullptr;
-    const utf8proc_ssize_t len = utf8proc_map(
-        reinterpret_cast<const utf8proc_uint8_t*>(text->data()), text->size(), &result,
-        static_cast<utf8proc_option_t>(options_));
+    const utf8proc_ssize_t len =
+        utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text->data()), text->size(), &result,
+                     static_cast<utf8proc_option_t>(options_));
     if (len >= 0) text->assign(reinterpret_cast<const char*>(result), len);
     std::free(result);  // the input was validated as UTF-8, so len < 0 does not happen
   }

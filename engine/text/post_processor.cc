@@ -54,8 +54,7 @@ absl::StatusOr<SpecialTokenWrap> ParseTemplate(const json& config) {
 absl::StatusOr<SpecialTokenWrap> ParseClsSep(const json& config) {
   const auto id_of = [&](const char* key) -> absl::StatusOr<int32_t> {
     auto it = config.find(key);
-    if (it == config.end() || !it->is_array() || it->size() != 2 ||
-        !(*it)[1].is_number_integer()) {
+    if (it == config.end() || !it->is_array() || it->size() != 2 || !(*it)[1].is_number_integer()) {
       return absl::InvalidArgumentError(absl::StrCat("post_processor field '", key, "' is bad"));
     }
     return (*it)[1].get<int32_t>();

@@ -37,7 +37,9 @@ class SplitPreTokenizer : public PreTokenizer {
  public:
   SplitPreTokenizer(std::string literal, std::unique_ptr<Regex> regex, SplitBehavior behavior,
                     bool invert)
-      : literal_(std::move(literal)), regex_(std::move(regex)), behavior_(behavior),
+      : literal_(std::move(literal)),
+        regex_(std::move(regex)),
+        behavior_(behavior),
         invert_(invert) {}
 
   void PreTokenize(std::vector<PreToken>* pieces) const override {
@@ -120,9 +122,9 @@ class MetaspacePreTokenizer : public PreTokenizer {
         }
       }
       const bool starts_with_replacement = text.compare(0, replacement_.size(), replacement_) == 0;
-      const bool prepend = !starts_with_replacement &&
-                           (scheme_ == PrependScheme::kAlways ||
-                            (scheme_ == PrependScheme::kFirst && piece.at_input_start));
+      const bool prepend =
+          !starts_with_replacement && (scheme_ == PrependScheme::kAlways ||
+                                       (scheme_ == PrependScheme::kFirst && piece.at_input_start));
       if (prepend) text.insert(0, replacement_);
       PreToken replaced{std::move(text), piece.at_input_start};
       if (!split_) {
@@ -155,8 +157,8 @@ absl::StatusOr<std::unique_ptr<PreTokenizer>> ParseMetaspace(const json& config)
     } else if (name == "never") {
       scheme = PrependScheme::kNever;
     } else if (name != "always") {
-      return absl::InvalidArgumentError(absl::StrCat("unknown Metaspace prepend_scheme '", name,
-                                                     "'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown Metaspace prepend_scheme '", name, "'"));
     }
   } else {
     // Older files: add_prefix_space instead of prepend_scheme.
@@ -190,8 +192,8 @@ absl::StatusOr<std::unique_ptr<PreTokenizer>> ParsePreTokenizer(const json& conf
     if (pattern.is_regex) {
       STRIDE_ASSIGN_OR_RETURN(regex, Regex::Compile(pattern.text));
     }
-    return std::make_unique<SplitPreTokenizer>(std::move(pattern.text), std::move(regex),
-                                               behavior, invert);
+    return std::make_unique<SplitPreTokenizer>(std::move(pattern.text), std::move(regex), behavior,
+                                               invert);
   }
   if (type == "ByteLevel") {
     STRIDE_ASSIGN_OR_RETURN(bool add_prefix_space, GetBoolOr(config, "add_prefix_space", true));

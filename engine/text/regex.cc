@@ -67,8 +67,8 @@ absl::StatusOr<std::unique_ptr<Regex>> Regex::Compile(std::string_view pattern) 
   if (code == nullptr) {
     PCRE2_UCHAR message[256];
     pcre2_get_error_message(error_code, message, sizeof(message));
-    return absl::InvalidArgumentError(absl::StrCat("bad regex '", std::string(pattern), "' at offset ",
-                                                   error_offset, ": ",
+    return absl::InvalidArgumentError(absl::StrCat("bad regex '", std::string(pattern),
+                                                   "' at offset ", error_offset, ": ",
                                                    reinterpret_cast<const char*>(message)));
   }
   auto impl = std::make_unique<Impl>();
@@ -77,19 +77,18 @@ absl::StatusOr<std::unique_ptr<Regex>> Regex::Compile(std::string_view pattern) 
   return std::unique_ptr<Regex>(new Regex(std::move(impl)));
 }
 
-void Regex::FindAll(std::string_view text,
-                    std::vector<std::pair<size_t, size_t>>* matches) const {
+void Regex::FindAll(std::string_view text, std::vector<std::pair<size_t, size_t>>* matches) const {
   pcre2_match_data* data = pcre2_match_data_create_from_pattern(impl_->code, nullptr);
   const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
   size_t offset = 0;
   while (offset < text.size()) {
-    int rc = impl_->jit ? pcre2_jit_match(impl_->code, subject, text.size(), offset, 0, data,
-                                          nullptr)
-                        : PCRE2_ERROR_JIT_BADOPTION;
+    int rc = impl_->jit
+                 ? pcre2_jit_match(impl_->code, subject, text.size(), offset, 0, data, nullptr)
+                 : PCRE2_ERROR_JIT_BADOPTION;
     if (rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_JIT_BADOPTION) {
       // The interpreter keeps its backtracking state on the heap: slower, never out of stack.
-      rc = pcre2_match(impl_->code, subject, text.size(), offset, PCRE2_NO_UTF_CHECK, data,
-                       nullptr);
+      rc =
+          pcre2_match(impl_->code, subject, text.size(), offset, PCRE2_NO_UTF_CHECK, data, nullptr);
     }
     if (rc < 0) break;  // PCRE2_ERROR_NOMATCH (or a resource limit): no further matches
     const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(data);

@@ -13,7 +13,8 @@ absl::StatusOr<SplitBehavior> ParseSplitBehavior(std::string_view name) {
   if (name == "MergedWithPrevious") return SplitBehavior::kMergedWithPrevious;
   if (name == "MergedWithNext") return SplitBehavior::kMergedWithNext;
   if (name == "Contiguous") return SplitBehavior::kContiguous;
-  return absl::InvalidArgumentError(absl::StrCat("unknown split behavior '", std::string(name), "'"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown split behavior '", std::string(name), "'"));
 }
 
 void FindLiteral(std::string_view needle, std::string_view text,

@@ -224,7 +224,8 @@ absl::StatusOr<std::string> Tokenizer::Decode(std::span<const int32_t> ids,
   }
   decoder_->DecodeChain(&tokens);
   for (const std::string& token : tokens) text += token;
-  // A vocabulary may hold invalid UTF-8 (without a ByteLevel decoder to catch it): never pass it on.
+  // A vocabulary may hold invalid UTF-8 (without a ByteLevel decoder to catch it): never pass it
+  // on.
   if (!IsValidUtf8(text)) text = Utf8Lossy(text);
   return text;
 }

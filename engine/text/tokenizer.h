@@ -35,11 +35,9 @@ class Tokenizer {
                                                              std::string_view config_json = "");
 
   // Invalid UTF-8 input is an InvalidArgument error.
-  absl::StatusOr<std::vector<int32_t>> Encode(std::string_view text,
-                                              bool add_special_tokens) const;
+  absl::StatusOr<std::vector<int32_t>> Encode(std::string_view text, bool add_special_tokens) const;
   // Ids outside the vocabulary are an InvalidArgument error. The result is valid UTF-8.
-  absl::StatusOr<std::string> Decode(std::span<const int32_t> ids,
-                                     bool skip_special_tokens) const;
+  absl::StatusOr<std::string> Decode(std::span<const int32_t> ids, bool skip_special_tokens) const;
 
   // One past the largest id (model vocabulary and added tokens).
   int vocab_size() const { return vocab_size_; }

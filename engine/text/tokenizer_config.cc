@@ -20,8 +20,8 @@ absl::StatusOr<std::optional<std::string>> TokenText(const json& config, const c
       return std::optional<std::string>(content->get<std::string>());
     }
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("tokenizer_config.json: '", key, "' is neither a string nor {\"content\": ...}"));
+  return absl::InvalidArgumentError(absl::StrCat("tokenizer_config.json: '", key,
+                                                 "' is neither a string nor {\"content\": ...}"));
 }
 
 absl::StatusOr<std::optional<bool>> OptionalBool(const json& config, const char* key) {

@@ -16,7 +16,7 @@ struct TokenizerConfig {
   std::optional<std::string> eos_token;
   std::optional<bool> add_bos_token;  // unset: the post-processor decides alone
   std::optional<bool> add_eos_token;
-  std::string chat_template;          // "" when none
+  std::string chat_template;  // "" when none
 };
 
 // Parses the text of tokenizer_config.json.

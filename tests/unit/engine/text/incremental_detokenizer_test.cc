@@ -90,14 +90,14 @@ TEST(IncrementalDetokenizerTest, FlushReturnsTruncatedCharacterAsDecodeShowsIt) 
 
 TEST(IncrementalDetokenizerTest, ContextKeepsSentencePieceLeadingSpace) {
   const Tokenizer& tokenizer = LoadTokenizer("llama2");
-  auto prompt = tokenizer.Encode("Hello", true);  // <s> ▁Hello
+  auto prompt = tokenizer.Encode("Hello", true);     // <s> ▁Hello
   auto all = tokenizer.Encode("Hello world", true);  // <s> ▁Hello ▁world
   ASSERT_TRUE(prompt.ok() && all.ok());
   ASSERT_EQ(all->size(), prompt->size() + 1);
   const int32_t world = all->back();
   IncrementalDetokenizer with_context(tokenizer, true, *prompt);
   IncrementalDetokenizer without_context(tokenizer, true);
-  EXPECT_EQ(*with_context.Push(world), " world");  // the space survives after a prompt
+  EXPECT_EQ(*with_context.Push(world), " world");    // the space survives after a prompt
   EXPECT_EQ(*without_context.Push(world), "world");  // at the very start, SentencePiece strips it
 }
 

@@ -13,8 +13,8 @@
 namespace stride::engine::text {
 namespace {
 
-using testing::LoadTokenizer;
 using ::testing::HasSubstr;
+using testing::LoadTokenizer;
 
 TEST(TokenizerTest, Llama3Metadata) {
   const Tokenizer& t = LoadTokenizer("llama3");
@@ -145,7 +145,8 @@ TEST(TokenizerTest, ConfigCanDropTheTemplateBos) {
   auto t = Tokenizer::FromJson(with_template, R"({"bos_token": "<s>"})");
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_EQ(*(*t)->Encode("ab", true), (std::vector<int32_t>{7, 3}));
-  auto no_bos = Tokenizer::FromJson(with_template, R"({"bos_token": "<s>", "add_bos_token": false})");
+  auto no_bos =
+      Tokenizer::FromJson(with_template, R"({"bos_token": "<s>", "add_bos_token": false})");
   ASSERT_TRUE(no_bos.ok()) << no_bos.status();
   EXPECT_EQ(*(*no_bos)->Encode("ab", true), (std::vector<int32_t>{3}));
 }

@@ -50,8 +50,8 @@ inline bool LoadVariant(const std::string& name, absl::StatusOr<std::unique_ptr<
       const std::string content = token["content"];
       if (flags.contains(content)) token.update(flags[content]);
     }
-    *out = Tokenizer::FromJson(json.dump(), ReadFileOrDie(TokenizerDir(base) +
-                                                          "/tokenizer_config.json"));
+    *out = Tokenizer::FromJson(json.dump(),
+                               ReadFileOrDie(TokenizerDir(base) + "/tokenizer_config.json"));
     return true;
   }
   return false;

@@ -20,7 +20,7 @@ TEST(Utf8Test, ValidatesWellFormedSequencesOnly) {
 // The expected strings are what Rust's String::from_utf8_lossy returns.
 TEST(Utf8Test, LossyReplacesMaximalSubparts) {
   EXPECT_EQ(Utf8Lossy("abc"), "abc");
-  EXPECT_EQ(Utf8Lossy("\xF0\x9F\x98"), kFffd);                   // one truncated char
+  EXPECT_EQ(Utf8Lossy("\xF0\x9F\x98"), kFffd);  // one truncated char
   EXPECT_EQ(Utf8Lossy("a\xC3(b"), "a" + kFffd + "(b");
   EXPECT_EQ(Utf8Lossy("\xE0\x80\x80"), kFffd + kFffd + kFffd);  // E0 80 is not a valid prefix
   EXPECT_EQ(Utf8Lossy("\xF0\x9F\x98\x80\x80"), "\xF0\x9F\x98\x80" + kFffd);

@@ -246,7 +246,11 @@ absl::StatusOr<Value> Truncate(EvalContext& ctx, const Value& v, const CallArgs&
     return absl::InvalidArgumentError("expected length >= len(end)");
   }
   if (a[3].as_int() < 0) return absl::InvalidArgumentError("expected leeway >= 0");
-  if (static_cast<int64_t>(s.size()) <= length + a[3].as_int()) return Str(EncodeCodepoints(s));
+  int64_t limit = 0;
+  if (__builtin_add_overflow(length, a[3].as_int(), &limit) ||
+      static_cast<int64_t>(s.size()) <= limit) {
+    return Str(EncodeCodepoints(s));
+  }
   std::u32string head = s.substr(0, static_cast<size_t>(length) - end.size());
   if (!a[1].Truthy()) {
     const size_t space = head.rfind(U' ');

@@ -1,6 +1,7 @@
 #include "engine/text/jinja/operators.h"
 
 #include <cmath>
+#include <cctype>
 #include <cstdio>
 #include <limits>
 
@@ -335,9 +336,15 @@ absl::StatusOr<std::string> PercentFormat(const std::string& format, const Value
     while (i < format.size() && std::string_view("-+ #0").find(format[i]) != std::string::npos) {
       spec.push_back(format[i++]);
     }
-    while (i < format.size() && (std::isdigit(static_cast<unsigned char>(format[i])) ||
-                                 format[i] == '.')) {
+    auto digits = [&] {
+      while (i < format.size() && std::isdigit(static_cast<unsigned char>(format[i]))) {
+        spec.push_back(format[i++]);
+      }
+    };
+    digits();  // width
+    if (i < format.size() && format[i] == '.') {
       spec.push_back(format[i++]);
+      digits();  // precision
     }
     if (i >= format.size()) return absl::InvalidArgumentError("ValueError: incomplete format");
     const char conv = format[i];
@@ -371,6 +378,9 @@ absl::StatusOr<std::string> PercentFormat(const std::string& format, const Value
         if (!v.is_number()) {
           return TypeError(absl::StrCat("%", std::string(1, conv),
                                         " format: a real number is required, not ", TypeName(v)));
+        }
+        if (v.is_float() && !(std::fabs(v.as_float()) < 9.2e18)) {
+          return absl::InvalidArgumentError("OverflowError: cannot convert float to integer");
         }
         const long long n = v.is_float() ? static_cast<long long>(v.as_float()) : v.as_int();
         std::snprintf(buf, sizeof(buf), (spec + "ll" + (conv == 'i' ? 'd' : conv)).c_str(), n);

@@ -5,10 +5,10 @@
 
 namespace stride::engine::text::jinja {
 
-absl::Status Parser::DepthGuard::Check() const {
-  if (parser_->depth_ > kMaxNesting) {
-    return parser_->Error(parser_->Current().offset,
-                          absl::StrCat("template nested more than ", kMaxNesting, " levels deep"));
+absl::Status Parser::DepthGuard::CheckDepth(const Parser* parser) {
+  if (parser->depth_ > kMaxNesting) {
+    return parser->Error(parser->Current().offset,
+                         absl::StrCat("template nested more than ", kMaxNesting, " levels deep"));
   }
   return absl::OkStatus();
 }

@@ -22,9 +22,10 @@ class Parser {
   absl::StatusOr<StmtList> ParseTemplate();
 
  private:
-  // Nesting deeper than this (brackets, operators, blocks) is refused: it bounds the recursion of
-  // both the parser and the interpreter.
-  static constexpr int kMaxNesting = 100;
+  // Nesting deeper than this (brackets, blocks, and each link of an operator, filter or
+  // attribute chain, which nests the tree as deeply) is refused: it bounds the recursion of the
+  // parser, the interpreter and the tree's destructor.
+  static constexpr int kMaxNesting = 200;
 
   // --- statements (parser.cc) ---
   // Parses statements until a `{% name %}` tag with a name in `end_names`; leaves the position on
@@ -88,10 +89,28 @@ class Parser {
    public:
     explicit DepthGuard(Parser* parser) : parser_(parser) { ++parser_->depth_; }
     ~DepthGuard() { --parser_->depth_; }
-    absl::Status Check() const;
+    absl::Status Check() const { return CheckDepth(parser_); }
+    static absl::Status CheckDepth(const Parser* parser);
 
    private:
     Parser* parser_;
+  };
+
+  // Counts the links of a left-nested chain (a + b + c, x|f|g, a.b.c) as nesting levels for as
+  // long as the chain's parse function runs.
+  class ChainGuard {
+   public:
+    explicit ChainGuard(Parser* parser) : parser_(parser) {}
+    ~ChainGuard() { parser_->depth_ -= added_; }
+    absl::Status Add() {
+      ++added_;
+      ++parser_->depth_;
+      return DepthGuard::CheckDepth(parser_);
+    }
+
+   private:
+    Parser* parser_;
+    int added_ = 0;
   };
 
   std::string_view source_;

@@ -67,7 +67,9 @@ absl::StatusOr<std::unique_ptr<Expr>> Parser::ParseTuple(bool with_condition,
 
 absl::StatusOr<std::unique_ptr<Expr>> Parser::ParseCondition() {
   STRIDE_ASSIGN_OR_RETURN(auto expr, ParseOr());
+  ChainGuard chain(this);
   while (Current().IsName("if")) {
+    STRIDE_RETURN_IF_ERROR(chain.Add());
     const size_t offset = Current().offset;
     Advance();
     auto cond = MakeExpr(ExprKind::kCondition, offset);
@@ -87,7 +89,9 @@ absl::StatusOr<std::unique_ptr<Expr>> Parser::ParseCondition() {
 
 absl::StatusOr<std::unique_ptr<Expr>> Parser::ParseOr() {
   STRIDE_ASSIGN_OR_RETURN(auto lhs, ParseAnd());
+  ChainGuard chain(this);
   while (Current().IsName("or")) {
+    STRIDE_RETURN_IF_ERROR(chain.Add());
     const size_t offset = Current().offset;
     Advance();
     STRIDE_ASSIGN_OR_RETURN(auto rhs, ParseAnd());
@@ -98,7 +102,9 @@ absl::StatusOr<std::unique_ptr<Expr>> Parser::ParseOr() {
 
 absl::StatusOr<std::unique_ptr<Expr>> Parser::ParseAnd() {
   STRIDE_ASSIGN_OR_RETURN(auto lhs, ParseNot());
+  ChainGuard chain(this);
   while (Current().IsName("and")) {
+    STRIDE_RETURN_IF_ERROR(chain.Add());
     const size_t offset = Current().offset;
     Advance();
     STRIDE_ASSIGN_OR_RETURN(auto rhs, ParseNot());
@@ -163,7 +169,9 @@ absl::StatusOr<std::unique_ptr<Expr>> Parser::ParseCompare() {
 
 absl::StatusOr<std::unique_ptr<Expr>> Parser::ParseAdditive() {
   STRIDE_ASSIGN_OR_RETURN(auto lhs, ParseConcat());
+  ChainGuard chain(this);
   while (Current().IsOperator("+") || Current().IsOperator("-")) {
+    STRIDE_RETURN_IF_ERROR(chain.Add());
     const size_t offset = Current().offset;
     const BinaryOp op = Current().text == "+" ? BinaryOp::kAdd : BinaryOp::kSub;
     Advance();
@@ -189,7 +197,9 @@ absl::StatusOr<std::unique_ptr<Expr>> Parser::ParseConcat() {
 
 absl::StatusOr<std::unique_ptr<Expr>> Parser::ParseMultiplicative() {
   STRIDE_ASSIGN_OR_RETURN(auto lhs, ParsePower());
+  ChainGuard chain(this);
   while (true) {
+    STRIDE_RETURN_IF_ERROR(chain.Add());
     const Token& t = Current();
     BinaryOp op;
     if (t.IsOperator("*")) {
@@ -214,7 +224,9 @@ absl::StatusOr<std::unique_ptr<Expr>> Parser::ParseMultiplicative() {
 
 absl::StatusOr<std::unique_ptr<Expr>> Parser::ParsePower() {
   STRIDE_ASSIGN_OR_RETURN(auto lhs, ParseUnary(true));
+  ChainGuard chain(this);
   while (Current().IsOperator("**")) {
+    STRIDE_RETURN_IF_ERROR(chain.Add());
     const size_t offset = Current().offset;
     Advance();
     STRIDE_ASSIGN_OR_RETURN(auto rhs, ParseUnary(true));
@@ -327,7 +339,9 @@ absl::StatusOr<std::unique_ptr<Expr>> Parser::ParsePrimary() {
 }
 
 absl::StatusOr<std::unique_ptr<Expr>> Parser::ParsePostfix(std::unique_ptr<Expr> node) {
+  ChainGuard chain(this);
   while (true) {
+    STRIDE_RETURN_IF_ERROR(chain.Add());
     if (Current().IsOperator(".") || Current().IsOperator("[")) {
       STRIDE_ASSIGN_OR_RETURN(node, ParseSubscript(std::move(node)));
     } else if (Current().IsOperator("(")) {
@@ -342,7 +356,9 @@ absl::StatusOr<std::unique_ptr<Expr>> Parser::ParsePostfix(std::unique_ptr<Expr>
 }
 
 absl::StatusOr<std::unique_ptr<Expr>> Parser::ParseFilterExpr(std::unique_ptr<Expr> node) {
+  ChainGuard chain(this);
   while (true) {
+    STRIDE_RETURN_IF_ERROR(chain.Add());
     if (Current().IsOperator("|")) {
       STRIDE_ASSIGN_OR_RETURN(node, ParseFilter(std::move(node), /*start_inline=*/false));
     } else if (Current().IsName("is")) {
@@ -452,7 +468,9 @@ absl::StatusOr<std::string> Parser::ParseDottedName() {
 
 absl::StatusOr<std::unique_ptr<Expr>> Parser::ParseFilter(std::unique_ptr<Expr> node,
                                                           bool start_inline) {
+  ChainGuard chain(this);
   while (Current().IsOperator("|") || start_inline) {
+    STRIDE_RETURN_IF_ERROR(chain.Add());
     if (!start_inline) Advance();
     start_inline = false;
     const size_t offset = Current().offset;

@@ -342,9 +342,6 @@ absl::StatusOr<std::string> PyStrFormat(EvalContext& ctx, std::string_view forma
         p = e + 1;
       }
     }
-    if (value.is_undefined() && !value.str().empty() && conversion == 0 && spec.empty()) {
-      // printing an Undefined is allowed; nothing to do
-    }
     if (conversion == 'r') {
       value = Value::String(PyRepr(value));
     } else if (conversion == 's') {

@@ -17,6 +17,7 @@ namespace {
 constexpr char kUsage[] =
     "stride: an LLM inference server.\n"
     "usage: stride COMMAND [flags]\n"
+    "  serve       the OpenAI-compatible HTTP server\n"
     "  generate    run requests through the engine offline, print JSON lines\n"
     "  tokenize    print token ids for text\n"
     "  detokenize  print text for token ids\n"
@@ -48,6 +49,7 @@ int main(int argc, char** argv) {
   if (command == "generate") return RunGenerate(positional);
   if (command == "tokenize") return RunTokenize(positional);
   if (command == "detokenize") return RunDetokenize(positional);
+  if (command == "serve") return RunServe(positional);
   std::fprintf(stderr, "stride: unknown command '%s'\n%s\n", command.c_str(), kUsage);
   return 2;
 }

@@ -9,5 +9,6 @@ namespace stride::server::cli {
 int RunGenerate(const std::vector<char*>& args);
 int RunTokenize(const std::vector<char*>& args);
 int RunDetokenize(const std::vector<char*>& args);
+int RunServe(const std::vector<char*>& args);
 
 }  // namespace stride::server::cli

@@ -12,6 +12,8 @@
 #include "engine/runner/cuda/cuda_check.h"
 #include "engine/runner/cuda/cuda_weights.h"
 #include "engine/runner/cuda/device_buffer.h"
+#include "engine/runner/cuda/gpu_sampling.h"
+#include "engine/runner/cuda/step_profile.h"
 #include "engine/runner/kv_cache_spec.h"
 #include "engine/sampling/logprobs.h"
 #include "engine/sampling/sampler.h"
@@ -21,6 +23,7 @@
 #include "kernels/gemm/gemm.h"
 #include "kernels/norm/rms_norm.h"
 #include "kernels/rope/rope_kv_cache.h"
+#include "kernels/sampling/sampling.h"
 
 namespace stride::engine::runner::cuda {
 namespace {
@@ -54,7 +57,7 @@ int GraphBucket(int n) {
 struct StepLayout {
   int num_tokens = 0, num_seqs = 0, num_groups = 0, width = 0, num_rows = 0, num_work = 0;
   size_t slots = 0, token_ids = 0, positions = 0, rows = 0, query_start = 0, context_lens = 0,
-         work = 0, block_tables = 0, total = 0;
+         work = 0, sample_rows = 0, block_tables = 0, total = 0;
 
   void Compute() {
     size_t o = 0;
@@ -70,6 +73,7 @@ struct StepLayout {
     query_start = take(sizeof(int32_t) * (num_seqs + 1));
     context_lens = take(sizeof(int32_t) * num_seqs);
     work = take(sizeof(kernels::PrefillWorkItem) * num_work);
+    sample_rows = take(sizeof(kernels::SampleRowParams) * num_rows);
     block_tables = take(sizeof(int32_t) * num_groups * num_seqs * static_cast<size_t>(width));
     total = o;
   }
@@ -86,7 +90,9 @@ class CudaModelRunner : public ModelRunner {
  private:
   struct LogitRow {
     int chunk;
-    int row;  // token row in the batch
+    int row;          // token row in the batch
+    bool sample;      // false: a prompt log-prob row
+    bool on_host;     // sampled / scored by the CPU sampler from copied logits
   };
   // Where the step's data sits on the device, and how to run it.
   struct StepView {
@@ -125,8 +131,10 @@ class CudaModelRunner : public ModelRunner {
   DeviceBuffer meta_;
   int token_capacity_ = 0, row_capacity_ = 0;
   DeviceBuffer residual_, hidden_, qkv_, q_, attn_, sublayer_out_, gate_up_, act_, logits_;
+  DeviceBuffer sampled_;  // [rows] kernels::SampledToken
   DeviceBuffer decode_workspace_;
-  PinnedBuffer host_logits_;
+  PinnedBuffer host_logits_, host_sampled_;
+  StepProfile profile_;
 
   std::map<std::pair<int, int>, cudaGraphExec_t> graphs_;  // (batch bucket, width) -> graph
 };
@@ -185,7 +193,9 @@ void CudaModelRunner::EnsureActivations(int num_tokens, int num_rows) {
   if (num_rows > row_capacity_) {
     const int r = RoundUpPow2(num_rows, 64);
     moved |= logits_.Reserve(sizeof(float) * r * config_.vocab_size);
+    moved |= sampled_.Reserve(sizeof(kernels::SampledToken) * r);
     host_logits_.Reserve(sizeof(float) * r * config_.vocab_size);
+    host_sampled_.Reserve(sizeof(kernels::SampledToken) * r);
     row_capacity_ = r;
   }
   if (moved) {  // captured graphs point at the old buffers
@@ -335,6 +345,13 @@ void CudaModelRunner::Forward(const StepView& step) {
   STRIDE_CUDA_CHECK(kernels::LaunchFusedAddRmsNorm(norm, stream_));
   Gemm(hidden_.get<bf16>(), weights_.lm_head, logits_.get(), l.num_rows, config_.vocab_size,
        hidden, kernels::GemmOutput::kF32);
+  kernels::SampleParams sample;
+  sample.logits = logits_.get<float>();
+  sample.rows_params = Meta<kernels::SampleRowParams>(l.sample_rows);
+  sample.out = sampled_.get<kernels::SampledToken>();
+  sample.rows = l.num_rows;
+  sample.vocab = config_.vocab_size;
+  STRIDE_CUDA_CHECK(kernels::LaunchSample(sample, stream_));
 }
 
 StepOutput CudaModelRunner::Execute(const SchedulerOutput& output) {
@@ -356,6 +373,7 @@ StepOutput CudaModelRunner::Execute(const SchedulerOutput& output) {
   }
   const bool use_graph = options_.enable_cuda_graphs && num_decode == num_seqs &&
                          num_seqs <= options_.max_graph_batch;
+  profile_.Begin(use_graph ? num_seqs : -num_seqs);
 
   // Rows that need logits: prompt-logprob rows and the last row of sampling chunks.
   std::vector<LogitRow> rows;
@@ -365,13 +383,16 @@ StepOutput CudaModelRunner::Execute(const SchedulerOutput& output) {
       const ScheduledChunk& chunk = output.chunks[c];
       const scheduler::Request& request = *chunk.request;
       if (request.sampling.prompt_logprobs >= 0) {
+        const bool host = request.sampling.prompt_logprobs > kernels::kMaxGpuTopLogprobs;
         for (int i = 0; i < chunk.num_new_tokens; ++i) {
           if (chunk.num_computed_tokens + i + 1 < request.num_prompt_tokens) {
-            rows.push_back({c, offset + i});
+            rows.push_back({c, offset + i, false, host});
           }
         }
       }
-      if (chunk.sample) rows.push_back({c, offset + chunk.num_new_tokens - 1});
+      if (chunk.sample) {
+        rows.push_back({c, offset + chunk.num_new_tokens - 1, true, !GpuCanSample(request)});
+      }
       offset += chunk.num_new_tokens;
     }
   }
@@ -453,6 +474,29 @@ StepOutput CudaModelRunner::Execute(const SchedulerOutput& output) {
   if (!use_graph) {
     for (size_t r = 0; r < rows.size(); ++r) row_index[r] = rows[r].row;
   }
+  // Sampling knobs per logit row (graph mode: logit row = token row; padding rows are greedy).
+  auto* sample_rows = reinterpret_cast<kernels::SampleRowParams*>(host + l.sample_rows);
+  std::fill(sample_rows, sample_rows + l.num_rows, kernels::SampleRowParams{});
+  {
+    std::vector<int> chunk_offset(num_seqs);
+    for (int c = 0, offset = 0; c < num_seqs; ++c) {
+      chunk_offset[c] = offset;
+      offset += output.chunks[c].num_new_tokens;
+    }
+    for (size_t r = 0; r < rows.size(); ++r) {
+      const LogitRow& row = rows[r];
+      const ScheduledChunk& chunk = output.chunks[row.chunk];
+      const scheduler::Request& request = *chunk.request;
+      kernels::SampleRowParams& params = sample_rows[use_graph ? row.row : r];
+      if (row.on_host) continue;
+      if (row.sample) {
+        params = SampleRowFor(request);
+      } else {
+        const int position = chunk.num_computed_tokens + (row.row - chunk_offset[row.chunk]);
+        params = ScoreRowFor(request.token_ids[position + 1], request.sampling.prompt_logprobs);
+      }
+    }
+  }
   std::copy(work.begin(), work.end(),
             reinterpret_cast<kernels::PrefillWorkItem*>(host + l.work));
 
@@ -467,6 +511,7 @@ StepOutput CudaModelRunner::Execute(const SchedulerOutput& output) {
     }
   }
 
+  profile_.Mark(StepProfile::kMetaBuilt, stream_);
   STRIDE_CUDA_CHECK(
       cudaMemcpyAsync(meta_.get(), host, l.total, cudaMemcpyHostToDevice, stream_));
   if (use_graph) {
@@ -491,15 +536,25 @@ StepOutput CudaModelRunner::Execute(const SchedulerOutput& output) {
     Forward(step);
   }
 
-  // Logits of the needed rows to the host; in graph mode row r of the logits is token row r.
+  // The sampler's results to the host, and the logits of the rows the host samples; in graph
+  // mode logit row r is token row r.
   const size_t vocab = config_.vocab_size;
   const int copy_rows = use_graph ? num_tokens : static_cast<int>(rows.size());
   if (copy_rows > 0) {
-    STRIDE_CUDA_CHECK(cudaMemcpyAsync(host_logits_.get(), logits_.get(),
-                                      sizeof(float) * vocab * copy_rows, cudaMemcpyDeviceToHost,
-                                      stream_));
+    STRIDE_CUDA_CHECK(cudaMemcpyAsync(host_sampled_.get(), sampled_.get(),
+                                      sizeof(kernels::SampledToken) * copy_rows,
+                                      cudaMemcpyDeviceToHost, stream_));
   }
+  for (size_t r = 0; r < rows.size(); ++r) {
+    if (!rows[r].on_host) continue;
+    const size_t logit_row = use_graph ? rows[r].row : r;
+    STRIDE_CUDA_CHECK(cudaMemcpyAsync(host_logits_.get<float>() + logit_row * vocab,
+                                      logits_.get<float>() + logit_row * vocab,
+                                      sizeof(float) * vocab, cudaMemcpyDeviceToHost, stream_));
+  }
+  profile_.Mark(StepProfile::kIssued, stream_);
   STRIDE_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  profile_.Mark(StepProfile::kSynced, stream_);
 
   result.chunks.resize(num_seqs);
   std::vector<int> chunk_offset(num_seqs);
@@ -510,24 +565,28 @@ StepOutput CudaModelRunner::Execute(const SchedulerOutput& output) {
   }
   sampling::SamplerScratch scratch;
   const float* logits = host_logits_.get<float>();
+  const auto* sampled = host_sampled_.get<kernels::SampledToken>();
   for (size_t r = 0; r < rows.size(); ++r) {
-    const ScheduledChunk& chunk = output.chunks[rows[r].chunk];
+    const LogitRow& row = rows[r];
+    const ScheduledChunk& chunk = output.chunks[row.chunk];
     const scheduler::Request& request = *chunk.request;
-    scheduler::ChunkOutput& out = result.chunks[rows[r].chunk];
-    const size_t logit_row = use_graph ? rows[r].row : r;
+    scheduler::ChunkOutput& out = result.chunks[row.chunk];
+    const size_t logit_row = use_graph ? row.row : r;
     std::span<const float> row_logits(logits + logit_row * vocab, vocab);
-    const int position = chunk.num_computed_tokens + (rows[r].row - chunk_offset[rows[r].chunk]);
-    const bool is_sample_row =
-        chunk.sample && rows[r].row == chunk_offset[rows[r].chunk] + chunk.num_new_tokens - 1;
-    if (request.sampling.prompt_logprobs >= 0 && position + 1 < request.num_prompt_tokens) {
-      out.prompt_logprobs.push_back(sampling::RawTokenLogprob(
-          row_logits, request.token_ids[position + 1], request.sampling.prompt_logprobs));
-    }
-    if (is_sample_row) {
+    const int position = chunk.num_computed_tokens + (row.row - chunk_offset[row.chunk]);
+    if (!row.sample) {
+      const int num_top = request.sampling.prompt_logprobs;
+      out.prompt_logprobs.push_back(
+          row.on_host ? sampling::RawTokenLogprob(row_logits, request.token_ids[position + 1],
+                                                  num_top)
+                      : ToTokenLogprob(sampled[logit_row], num_top));
+    } else {
       out.sampled = true;
-      out.next_token = sampling::SampleToken(row_logits, request, scratch);
+      out.next_token = row.on_host ? sampling::SampleToken(row_logits, request, scratch)
+                                   : ToTokenLogprob(sampled[logit_row], request.sampling.logprobs);
     }
   }
+  profile_.Mark(StepProfile::kDone, stream_);
   return result;
 }
 

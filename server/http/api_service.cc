@@ -141,8 +141,10 @@ HttpReply ApiService::Tokenize(absl::string_view body) const {
 }
 
 HttpReply ApiService::Detokenize(absl::string_view body) const {
-  absl::StatusOr<openai::DetokenizeRequest> r =
-      openai::ParseDetokenizeBody(body, context_->request_context());
+  // Detokenizing needs only the tokenizer, whose vocabulary may be larger than the model's.
+  openai::RequestContext request_context = context_->request_context();
+  request_context.vocab_size = context_->tokenizer().vocab_size();
+  absl::StatusOr<openai::DetokenizeRequest> r = openai::ParseDetokenizeBody(body, request_context);
   if (!r.ok()) return ErrorReply(r.status());
   absl::StatusOr<std::string> text =
       context_->tokenizer().Decode(r->tokens, /*skip_special_tokens=*/false);

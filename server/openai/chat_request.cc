@@ -17,12 +17,13 @@ bool KnownRole(const std::string& role) {
          role == "tool";
 }
 
-// A message's content as one string; null stays null (assistant messages with tool calls).
+// A message's content as one string. An assistant message may omit it (tool calls): it becomes
+// "", as vLLM renders it, since templates apply string filters to content.
 absl::StatusOr<Json> NormalizeContent(const Json& message, const std::string& where) {
   const std::string param = where + ".content";
   auto it = message.find("content");
   if (it == message.end() || it->is_null()) {
-    if (message.value("role", "") == "assistant") return Json(nullptr);
+    if (message.value("role", "") == "assistant") return Json("");
     return InvalidParam(param, param + " is required");
   }
   if (it->is_string()) return *it;

@@ -28,7 +28,7 @@ TEST(ChatRequestTest, NormalizesMessages) {
   ASSERT_EQ(r->messages.size(), 4u);
   EXPECT_EQ(r->messages[0], (Json{{"role", "system"}, {"content", "Be brief."}}));
   EXPECT_EQ(r->messages[1]["content"], "Hello\nthere");
-  EXPECT_TRUE(r->messages[2]["content"].is_null());
+  EXPECT_EQ(r->messages[2]["content"], "");  // null content renders as ""
   EXPECT_EQ(r->messages[2]["tool_calls"][0]["function"]["name"], "f");
   EXPECT_EQ(r->messages[3]["tool_call_id"], "c1");
   EXPECT_TRUE(r->add_generation_prompt);

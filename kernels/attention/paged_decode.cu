@@ -1,6 +1,7 @@
 // Paged decode attention: one query per sequence. A CTA per (sequence, KV head, split) packs the
-// GQA group's query heads into the 16 rows of one mma tile; its 4 warps walk interleaved 32-key
-// tiles of the split with private cp.async double buffers, then merge their softmax states in
+// GQA group's query heads into the 16 rows of one mma tile; its warps (4 by default) walk
+// interleaved key tiles (16 keys by default: 82 KB of shared memory, 2 CTAs per SM) of the split
+// with private cp.async double buffers, then merge their softmax states in
 // shared memory. With several splits a second kernel merges the splits by log-sum-exp.
 #include "kernels/attention/mma_tile.cuh"
 #include "kernels/attention/paged_attention.h"
@@ -13,12 +14,11 @@ using attention::CpAsyncCommit;
 using attention::CpAsyncWait;
 using attention::RowState;
 
-constexpr int kWarps = 4;
 constexpr int kRows = 16;
-constexpr int kKeys = 32;
 constexpr float kLog2e = 1.4426950408889634f;
 
-template <int D>
+// kKeys keys per warp tile, kWarps warps per CTA (PagedDecodeParams::tile_keys / warps).
+template <int D, int kKeys, int kWarps>
 constexpr int SharedBytes() {
   return (kRows + kWarps * 4 * kKeys) * (D + 8) * static_cast<int>(sizeof(__nv_bfloat16)) +
          kRows * D * static_cast<int>(sizeof(float)) +
@@ -26,6 +26,7 @@ constexpr int SharedBytes() {
 }
 
 // Split `split` of a sequence's visible keys [lo, len) in kKeys-aligned pieces.
+template <int kKeys>
 __device__ __forceinline__ void SplitRange(int context_len, int window, int num_splits, int split,
                                            int* begin, int* end) {
   const int lo = window > 0 ? max(0, context_len - window) : 0;
@@ -36,7 +37,7 @@ __device__ __forceinline__ void SplitRange(int context_len, int window, int num_
   *end = min(context_len, lo + (split + 1) * tiles_per_split * kKeys);
 }
 
-template <int D>
+template <int D, int kKeys, int kWarps>
 __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodeParams p) {
   constexpr int kStride = D + 8;
   constexpr int kChunks = D / 8;
@@ -52,7 +53,7 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
   const int group = p.num_heads / p.num_kv_heads;
   const int context_len = p.context_lens[seq];
   int key_begin, key_end;
-  SplitRange(context_len, p.sliding_window, p.num_splits, split, &key_begin, &key_end);
+  SplitRange<kKeys>(context_len, p.sliding_window, p.num_splits, split, &key_begin, &key_end);
   const int num_tiles = (key_end - key_begin + kKeys - 1) / kKeys;
   const int32_t* block_table = p.block_tables + static_cast<int64_t>(seq) * p.max_blocks_per_seq;
   const int64_t token_stride = static_cast<int64_t>(p.num_kv_heads) * D;
@@ -205,15 +206,27 @@ __global__ void MergeSplitsKernel(PagedDecodeParams p) {
   }
 }
 
-template <int D>
-cudaError_t Launch(const PagedDecodeParams& p, cudaStream_t stream) {
-  constexpr int kShared = SharedBytes<D>();
+template <int D, int kKeys, int kWarps>
+cudaError_t LaunchVariant(const PagedDecodeParams& p, cudaStream_t stream) {
+  constexpr int kShared = SharedBytes<D, kKeys, kWarps>();
   static const cudaError_t attribute = cudaFuncSetAttribute(
-      PagedDecodeKernel<D>, cudaFuncAttributeMaxDynamicSharedMemorySize, kShared);
+      PagedDecodeKernel<D, kKeys, kWarps>, cudaFuncAttributeMaxDynamicSharedMemorySize, kShared);
   if (attribute != cudaSuccess) return attribute;
   const dim3 grid(p.num_seqs, p.num_kv_heads, p.num_splits);
-  PagedDecodeKernel<D><<<grid, kWarps * 32, kShared, stream>>>(p);
-  if (cudaError_t e = cudaGetLastError(); e != cudaSuccess) return e;
+  PagedDecodeKernel<D, kKeys, kWarps><<<grid, kWarps * 32, kShared, stream>>>(p);
+  return cudaGetLastError();
+}
+
+template <int D>
+cudaError_t Launch(const PagedDecodeParams& p, cudaStream_t stream) {
+  const int keys = p.tile_keys > 0 ? p.tile_keys : kDefaultDecodeTileKeys;
+  const int warps = p.warps > 0 ? p.warps : kDefaultDecodeWarps;
+  cudaError_t e = cudaErrorInvalidValue;
+  if (keys == 32 && warps == 4) e = LaunchVariant<D, 32, 4>(p, stream);
+  if (keys == 16 && warps == 4) e = LaunchVariant<D, 16, 4>(p, stream);
+  if (keys == 16 && warps == 8) e = LaunchVariant<D, 16, 8>(p, stream);
+  if (keys == 32 && warps == 2) e = LaunchVariant<D, 32, 2>(p, stream);
+  if (e != cudaSuccess) return e;
   if (p.num_splits > 1) {
     MergeSplitsKernel<<<dim3(p.num_seqs, p.num_heads), 128, 0, stream>>>(p);
   }

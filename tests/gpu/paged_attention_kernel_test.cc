@@ -176,10 +176,16 @@ TEST(PagedDecodeKernel, MatchesCpuPagedAttention) {
       p.scale = 1.0f / std::sqrt(static_cast<float>(s.head_dim));
       p.num_splits = splits;
       p.workspace = workspace.get();
-      GPU_CHECK(kernels::LaunchPagedDecode(p, nullptr));
-      GPU_CHECK(cudaDeviceSynchronize());
-      EXPECT_LT(RelativeError(d_out.Download(), problem.ref), 1e-2)
-          << Describe(s) << " splits " << splits;
+      // The default tiling, then every tuning variant on the same problem.
+      for (auto [keys, warps] : {std::pair{0, 0}, {32, 4}, {16, 4}, {16, 8}, {32, 2}}) {
+        p.tile_keys = keys;
+        p.warps = warps;
+        d_out.Poison();
+        GPU_CHECK(kernels::LaunchPagedDecode(p, nullptr));
+        GPU_CHECK(cudaDeviceSynchronize());
+        EXPECT_LT(RelativeError(d_out.Download(), problem.ref), 1e-2)
+            << Describe(s) << " splits " << splits << " tile " << keys << "x" << warps;
+      }
     }
   }
 }

@@ -43,6 +43,13 @@ int RoundUpPow2(int x, int floor) {
   return v;
 }
 
+// GEMM row counts: multiples of 16 up to 256, of 128 up to 1024, then of 512. Never above the
+// power-of-two capacity (at least 64 rows) the activation and logit buffers are allocated with.
+int GemmRowBucket(int m) {
+  const int step = m <= 256 ? 16 : m <= 1024 ? 128 : 512;
+  return (m + step - 1) / step * step;
+}
+
 // Decode batch sizes that get their own CUDA graph.
 int GraphBucket(int n) {
   static constexpr int kBuckets[] = {1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128, 160, 192, 224, 256};
@@ -206,6 +213,10 @@ void CudaModelRunner::EnsureActivations(int num_tokens, int num_rows) {
 
 void CudaModelRunner::Gemm(const bf16* x, const bf16* w, void* y, int m, int n, int k,
                            kernels::GemmOutput out) {
+  // Token counts are padded to a few buckets: every new m costs a cuBLASLt heuristic query and
+  // lazy kernel loads (~40 ms per shape on the host), and the extra rows (stale activations,
+  // within the buffers' power-of-two capacity) are never read back.
+  m = GemmRowBucket(m);
   kernels::GemmParams p;
   p.context = gemm_.get();
   p.x = x;

@@ -67,7 +67,8 @@ PagedCache MakeCache(int num_seqs, int context, int kv_heads, int head_dim, int 
   return c;
 }
 
-void DecodeAttentionBench(int num_seqs, int context) {
+void DecodeAttentionBench(int num_seqs, int context, int tile_keys = 0, int warps = 0,
+                          int splits = 0) {
   constexpr int kHeads = 32, kKvHeads = 8, kDim = 128, kBlock = 16;
   std::mt19937 rng(FreshSeed());
   PagedCache cache = MakeCache(num_seqs, context, kKvHeads, kDim, kBlock, rng);
@@ -90,14 +91,20 @@ void DecodeAttentionBench(int num_seqs, int context) {
   p.head_dim = kDim;
   p.block_size = kBlock;
   p.scale = 1.0f / std::sqrt(static_cast<float>(kDim));
-  p.num_splits = kernels::ChoosePagedDecodeSplits(num_seqs, kKvHeads, context, sms);
+  p.num_splits = splits > 0 ? splits
+                           : kernels::ChoosePagedDecodeSplits(num_seqs, kKvHeads, context, sms);
+  p.tile_keys = tile_keys;
+  p.warps = warps;
   DeviceArray<char> workspace(
       std::max<size_t>(1, kernels::PagedDecodeWorkspaceBytes(num_seqs, kHeads, kDim, p.num_splits)));
   p.workspace = workspace.get();
   const double ms = MedianMs([&] { GPU_CHECK(kernels::LaunchPagedDecode(p, nullptr)); });
   const double bytes = 2.0 * num_seqs * context * kKvHeads * kDim * 2;
   const std::string shape = "B" + std::to_string(num_seqs) + " ctx" + std::to_string(context) +
-                            " 32/8 d128 splits" + std::to_string(p.num_splits);
+                            " 32/8 d128 splits" + std::to_string(p.num_splits) +
+                            (tile_keys > 0 ? " tile" + std::to_string(tile_keys) + "x" +
+                                                 std::to_string(warps)
+                                           : "");
   Report("decode_attn_TBps", shape, bytes / ms / 1e9, "TB/s", kBandwidth / 1e12, "copy");
 }
 
@@ -150,6 +157,11 @@ void RunKernelBenchmarks() {
   GemmBench(context.get(), 1, 28672, 4096);     // batch-1 decode gate_up: bandwidth-bound
   GemmBench(context.get(), 64, 28672, 4096);
   DecodeAttentionBench(64, 4096);
+  for (auto [keys, warps] : {std::pair{32, 4}, {16, 4}, {16, 8}, {32, 2}}) {
+    DecodeAttentionBench(64, 4096, keys, warps);
+    DecodeAttentionBench(64, 4096, keys, warps, 2);
+    DecodeAttentionBench(256, 1024, keys, warps);
+  }
   DecodeAttentionBench(8, 4096);
   DecodeAttentionBench(1, 32768);
   PrefillAttentionBench(2048, 16384);

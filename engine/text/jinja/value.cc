@@ -13,6 +13,8 @@ size_t SaturatingAdd(size_t a, size_t b) {
 
 }  // namespace
 
+size_t DictData::size() const { return entries_.size(); }
+
 const Value* DictData::FindString(std::string_view key) const {
   auto it = string_index_.find(absl::string_view(key.data(), key.size()));
   return it == string_index_.end() ? nullptr : &entries_[it->second].second;

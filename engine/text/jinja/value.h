@@ -54,7 +54,7 @@ class DictData {
   const Value* FindString(std::string_view key) const;
   void Set(Value key, Value value);
   const std::vector<std::pair<Value, Value>>& entries() const { return entries_; }
-  size_t size() const { return entries_.size(); }
+  size_t size() const;
 
  private:
   std::vector<std::pair<Value, Value>> entries_;

@@ -87,7 +87,8 @@ absl::StatusOr<http::ServeOptions> ServeOptionsFromFlags(const std::string& mode
 }  // namespace
 
 int RunServe(const std::vector<char*>& args) {
-  if (args.size() > 1) return Fail(absl::InvalidArgumentError(std::string("unexpected argument ") + args[1]));
+  if (args.size() > 1)
+    return Fail(absl::InvalidArgumentError(std::string("unexpected argument ") + args[1]));
   absl::StatusOr<engine::EngineOptions> engine_options = EngineOptionsFromFlags();
   if (!engine_options.ok()) return Fail(engine_options.status());
   absl::StatusOr<http::ServeOptions> options = ServeOptionsFromFlags(engine_options->model);

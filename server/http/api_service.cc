@@ -27,9 +27,7 @@ openai::ResponseMeta Meta(const ServeContext& context, const char* prefix) {
                               context.options().served_model_name};
 }
 
-absl::string_view PathOf(absl::string_view target) {
-  return target.substr(0, target.find('?'));
-}
+absl::string_view PathOf(absl::string_view target) { return target.substr(0, target.find('?')); }
 
 HttpReply NotFoundPath(absl::string_view path) {
   openai::ApiError error;
@@ -64,7 +62,8 @@ Routed ApiService::Handle(const HttpRequestView& request) {
   if (!AuthorizationMatches(request.authorization, context_->options().api_key)) {
     return reply(ErrorReply(absl::UnauthenticatedError("missing or invalid API key")));
   }
-  if (path == "/version") return get ? reply(JsonReply(200, {{"version", kVersion}})) : not_allowed();
+  if (path == "/version")
+    return get ? reply(JsonReply(200, {{"version", kVersion}})) : not_allowed();
   const bool wants_post = generation || path == "/tokenize" || path == "/detokenize";
   if (wants_post ? !post : !get) return not_allowed();
   switch (context_->state()) {
@@ -89,9 +88,12 @@ Routed ApiService::Handle(const HttpRequestView& request) {
 
 HttpReply ApiService::Health() const {
   switch (context_->state()) {
-    case ServeContext::State::kReady: return TextReply(200, "");
-    case ServeContext::State::kLoading: return TextReply(503, "loading\n");
-    case ServeContext::State::kDraining: return TextReply(503, "draining\n");
+    case ServeContext::State::kReady:
+      return TextReply(200, "");
+    case ServeContext::State::kLoading:
+      return TextReply(503, "loading\n");
+    case ServeContext::State::kDraining:
+      return TextReply(503, "draining\n");
   }
   return TextReply(503, "");
 }
@@ -135,9 +137,9 @@ HttpReply ApiService::Tokenize(absl::string_view body) const {
                                  r->chat_template_kwargs, r->tools)
                  : context_->tokenizer().Encode(r->prompt, r->add_special_tokens);
   if (!ids.ok()) return ErrorReply(ids.status());
-  return JsonReply(200, {{"count", ids->size()},
-                         {"max_model_len", context_->max_model_len()},
-                         {"tokens", *ids}});
+  return JsonReply(
+      200,
+      {{"count", ids->size()}, {"max_model_len", context_->max_model_len()}, {"tokens", *ids}});
 }
 
 HttpReply ApiService::Detokenize(absl::string_view body) const {
@@ -179,7 +181,8 @@ JobSpec SpecFrom(const openai::CommonRequest& common) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<GenerationJob>> ApiService::Completion(absl::string_view body) const {
+absl::StatusOr<std::unique_ptr<GenerationJob>> ApiService::Completion(
+    absl::string_view body) const {
   const absl::Time arrival = absl::Now();
   STRIDE_ASSIGN_OR_RETURN(openai::CompletionRequest r,
                           openai::ParseCompletionBody(body, context_->request_context()));
@@ -201,10 +204,10 @@ absl::StatusOr<std::unique_ptr<GenerationJob>> ApiService::Completion(absl::stri
       }
     }
     if (prepared.token_ids.empty()) return openai::InvalidParam("prompt", "the prompt is empty");
-    STRIDE_ASSIGN_OR_RETURN(prepared.max_tokens,
-                            openai::ResolveMaxTokens(static_cast<int>(prepared.token_ids.size()),
-                                                     r.common.max_tokens, 16,
-                                                     context_->max_model_len()));
+    STRIDE_ASSIGN_OR_RETURN(
+        prepared.max_tokens,
+        openai::ResolveMaxTokens(static_cast<int>(prepared.token_ids.size()), r.common.max_tokens,
+                                 16, context_->max_model_len()));
   }
   STRIDE_RETURN_IF_ERROR(CheckQueue());
   return std::make_unique<GenerationJob>(std::move(spec), context_);
@@ -226,10 +229,10 @@ absl::StatusOr<std::unique_ptr<GenerationJob>> ApiService::Chat(absl::string_vie
   if (prepared.token_ids.empty()) {
     return openai::InvalidParam("messages", "the rendered conversation is empty");
   }
-  STRIDE_ASSIGN_OR_RETURN(prepared.max_tokens,
-                          openai::ResolveMaxTokens(static_cast<int>(prepared.token_ids.size()),
-                                                   r.common.max_tokens, 0,
-                                                   context_->max_model_len()));
+  STRIDE_ASSIGN_OR_RETURN(
+      prepared.max_tokens,
+      openai::ResolveMaxTokens(static_cast<int>(prepared.token_ids.size()), r.common.max_tokens, 0,
+                               context_->max_model_len()));
   STRIDE_RETURN_IF_ERROR(CheckQueue());
   return std::make_unique<GenerationJob>(std::move(spec), context_);
 }

@@ -53,8 +53,7 @@ bool ChatRenderer::has_template() const { return impl_->chat_template.has_value(
 // Built before engine/text/chat_template.h existed: chat requests are answered with a 400.
 struct ChatRenderer::Impl {};
 
-absl::StatusOr<std::unique_ptr<ChatRenderer>> ChatRenderer::Create(
-    const engine::text::Tokenizer&) {
+absl::StatusOr<std::unique_ptr<ChatRenderer>> ChatRenderer::Create(const engine::text::Tokenizer&) {
   return std::unique_ptr<ChatRenderer>(new ChatRenderer(std::make_unique<Impl>()));
 }
 

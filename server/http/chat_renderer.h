@@ -20,7 +20,8 @@ class ChatRenderer {
 
   bool has_template() const;
   // `messages` are normalized (see openai::NormalizeMessages); `tools` is null or a list.
-  absl::StatusOr<std::string> Render(const nlohmann::ordered_json& messages, bool add_generation_prompt,
+  absl::StatusOr<std::string> Render(const nlohmann::ordered_json& messages,
+                                     bool add_generation_prompt,
                                      const nlohmann::ordered_json& kwargs,
                                      const nlohmann::ordered_json& tools) const;
 

@@ -41,8 +41,8 @@ struct JobSpec {
   bool skip_special_tokens = true;
   bool stream = false;
   bool include_usage = false;
-  bool echo = false;               // completions only
-  bool with_logprobs = false;      // completions: logprobs >= 0; chat: logprobs: true
+  bool echo = false;                  // completions only
+  bool with_logprobs = false;         // completions: logprobs >= 0; chat: logprobs: true
   bool with_prompt_logprobs = false;  // vLLM's prompt_logprobs field
   openai::ResponseMeta meta;
   absl::Time arrival;
@@ -75,14 +75,14 @@ class GenerationJob {
     std::unique_ptr<engine::text::TextStream> text;
     openai::ChoiceDelta total;  // non-streamed: everything so far
     int64_t num_tokens = 0;
-    bool started = false;    // first output (role chunk / echo) sent
+    bool started = false;  // first output (role chunk / echo) sent
     bool finished = false;
     absl::Time last_token;
   };
   struct Submitted {
     std::shared_ptr<engine::RequestStream> stream;
     std::vector<openai::TokenLogprobText> prompt_logprobs;  // positions 1..
-    std::vector<int> prompt_logprobs_seen;                    // per sequence
+    std::vector<int> prompt_logprobs_seen;                  // per sequence
   };
 
   void Handle(size_t prompt, engine::RequestOutput& delta, std::string* sse);

@@ -45,17 +45,16 @@ void HttpServer::Start() {
 }
 
 void HttpServer::Accept() {
-  acceptor_.async_accept(net::make_strand(io_context_),
-                         [this](boost::system::error_code ec, tcp::socket socket) {
-                           if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
-                           if (!ec) {
-                             boost::system::error_code ignored;
-                             socket.set_option(tcp::no_delay(true), ignored);
-                             std::make_shared<Session>(std::move(socket), &service_, context_)
-                                 ->Start();
-                           }
-                           Accept();
-                         });
+  acceptor_.async_accept(
+      net::make_strand(io_context_), [this](boost::system::error_code ec, tcp::socket socket) {
+        if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+        if (!ec) {
+          boost::system::error_code ignored;
+          socket.set_option(tcp::no_delay(true), ignored);
+          std::make_shared<Session>(std::move(socket), &service_, context_)->Start();
+        }
+        Accept();
+      });
 }
 
 void HttpServer::Stop() {

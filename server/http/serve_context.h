@@ -18,7 +18,7 @@ namespace stride::server::http {
 
 struct ServeOptions {
   std::string served_model_name;
-  std::string api_key;  // empty: no authentication
+  std::string api_key;   // empty: no authentication
   int max_queue = 1000;  // waiting sequences at which new requests get 429
   uint64_t max_body_bytes = 8 << 20;
   uint32_t max_header_bytes = 16 << 10;

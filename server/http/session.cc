@@ -49,16 +49,17 @@ void Session::ReadRequest() {
   parser_->header_limit(context_->options().max_header_bytes);
   parser_->body_limit(context_->options().max_body_bytes);
   stream_.expires_after(std::chrono::seconds(context_->options().idle_timeout_seconds));
-  bhttp::async_read(stream_, buffer_, *parser_,
-                    [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+  bhttp::async_read(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
 }
 
 void Session::OnRead(beast::error_code ec) {
   if (closed_) return;
   if (ec == bhttp::error::body_limit) {
-    return WriteReply(ErrorReply(TransportError(413, "the request body is over the limit of " +
-                                                         std::to_string(context_->options().max_body_bytes) +
-                                                         " bytes")),
+    return WriteReply(ErrorReply(TransportError(
+                          413, "the request body is over the limit of " +
+                                   std::to_string(context_->options().max_body_bytes) + " bytes")),
                       true);
   }
   if (ec == bhttp::error::header_limit) {
@@ -102,8 +103,8 @@ void Session::WriteReply(HttpReply reply, bool close_after) {
   response->set(bhttp::field::server, "stride");
   response->set(bhttp::field::content_type, reply.content_type);
   for (const auto& [name, value] : reply.headers) response->set(name, value);
-  const bool close = close_after || !keep_alive_ ||
-                     context_->state() == ServeContext::State::kDraining;
+  const bool close =
+      close_after || !keep_alive_ || context_->state() == ServeContext::State::kDraining;
   response->keep_alive(!close);
   response->body() = std::move(reply.body);
   response->prepare_payload();
@@ -190,19 +191,17 @@ void Session::FlushStream() {
     writing_.swap(pending_);
     pending_.clear();
     write_in_flight_ = true;
-    net::async_write(stream_, bhttp::make_chunk(net::buffer(writing_)),
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                       self->OnStreamWritten(ec);
-                     });
+    net::async_write(
+        stream_, bhttp::make_chunk(net::buffer(writing_)),
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnStreamWritten(ec); });
     return;
   }
   if (job_->done() && !last_chunk_written_) {
     last_chunk_written_ = true;
     write_in_flight_ = true;
-    net::async_write(stream_, bhttp::make_chunk_last(),
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                       self->OnStreamWritten(ec);
-                     });
+    net::async_write(
+        stream_, bhttp::make_chunk_last(),
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnStreamWritten(ec); });
     return;
   }
   stream_.expires_never();
@@ -243,10 +242,9 @@ void Session::ClientGone() {
 
 void Session::WatchForDisconnect() {
   const uint64_t watch = ++watch_;
-  stream_.socket().async_wait(tcp::socket::wait_read,
-                              [self = shared_from_this(), watch](beast::error_code ec) {
-                                self->OnWatch(ec, watch);
-                              });
+  stream_.socket().async_wait(
+      tcp::socket::wait_read,
+      [self = shared_from_this(), watch](beast::error_code ec) { self->OnWatch(ec, watch); });
 }
 
 void Session::OnWatch(beast::error_code ec, uint64_t watch) {

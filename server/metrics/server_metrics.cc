@@ -5,7 +5,8 @@
 namespace stride::server::metrics {
 namespace {
 
-void Header(std::string* out, absl::string_view name, absl::string_view type, absl::string_view help) {
+void Header(std::string* out, absl::string_view name, absl::string_view type,
+            absl::string_view help) {
   absl::StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
 }
 
@@ -17,11 +18,16 @@ void Sample(std::string* out, absl::string_view name, absl::string_view labels, 
 
 const char* OutcomeName(Outcome outcome) {
   switch (outcome) {
-    case Outcome::kStop: return "stop";
-    case Outcome::kLength: return "length";
-    case Outcome::kAborted: return "aborted";
-    case Outcome::kError: return "error";
-    case Outcome::kRejected: return "rejected";
+    case Outcome::kStop:
+      return "stop";
+    case Outcome::kLength:
+      return "length";
+    case Outcome::kAborted:
+      return "aborted";
+    case Outcome::kError:
+      return "error";
+    case Outcome::kRejected:
+      return "rejected";
   }
   return "";
 }
@@ -43,14 +49,15 @@ std::string EscapeLabelValue(absl::string_view value) {
 
 ServerMetrics::ServerMetrics(std::string model_name)
     : labels_(absl::StrCat("model_name=\"", EscapeLabelValue(model_name), "\"")),
-      ttft_({0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5,
-             10.0, 20.0, 40.0, 80.0, 160.0, 640.0, 2560.0}),
-      itl_({0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75,
-            1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0}),
-      e2e_({0.01, 0.05, 0.1, 0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0,
-            50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0}),
-      queue_({0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5,
-              5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0}) {}
+      ttft_({0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1,  0.25,  0.5,   0.75,
+             1.0,   2.5,   5.0,  7.5,  10.0, 20.0, 40.0, 80.0, 160.0, 640.0, 2560.0}),
+      itl_({0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1,  0.15, 0.2,  0.3,
+            0.4,   0.5,    0.75,  1.0,  2.5,   5.0,  7.5,   10.0, 20.0, 40.0, 80.0}),
+      e2e_({0.01, 0.05, 0.1,  0.3,  0.5,  0.8,  1.0,   1.5,   2.0,   2.5,   5.0,    10.0,
+            15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0}),
+      queue_({0.0001, 0.0005, 0.001, 0.005, 0.01,  0.05,  0.1,   0.3,  0.5,
+              0.8,    1.0,    1.5,   2.0,   2.5,   5.0,   10.0,  15.0, 20.0,
+              30.0,   40.0,   50.0,  60.0,  120.0, 240.0, 480.0, 960.0}) {}
 
 void ServerMetrics::RecordOutcome(Outcome outcome) {
   outcomes_[static_cast<int>(outcome)].fetch_add(1, std::memory_order_relaxed);

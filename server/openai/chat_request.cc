@@ -11,7 +11,6 @@
 namespace stride::server::openai {
 namespace {
 
-
 bool KnownRole(const std::string& role) {
   return role == "system" || role == "developer" || role == "user" || role == "assistant" ||
          role == "tool";
@@ -108,8 +107,8 @@ absl::Status ParseChatOnlyFields(const Json& body, const RequestContext& context
   if (max_completion) r->common.max_tokens = max_completion;
   STRIDE_ASSIGN_OR_RETURN(auto logprobs, OptionalBool(body, "logprobs"));
   r->logprobs = logprobs.value_or(false);
-  STRIDE_ASSIGN_OR_RETURN(auto top, OptionalIntIn(body, "top_logprobs", 0,
-                                                  context.limits.max_logprobs));
+  STRIDE_ASSIGN_OR_RETURN(auto top,
+                          OptionalIntIn(body, "top_logprobs", 0, context.limits.max_logprobs));
   if (top && !r->logprobs) {
     return InvalidParam("top_logprobs", "top_logprobs needs logprobs: true");
   }
@@ -131,7 +130,8 @@ absl::Status ParseChatOnlyFields(const Json& body, const RequestContext& context
   }
   if (const Json* format = FieldOrNull(body, "response_format")) {
     if (!format->is_object() || format->value("type", "") != "text") {
-      return InvalidParam("response_format", "only response_format {\"type\": \"text\"} is supported");
+      return InvalidParam("response_format",
+                          "only response_format {\"type\": \"text\"} is supported");
     }
   }
   return ParseTools(body, r);
@@ -158,8 +158,8 @@ absl::StatusOr<Json> NormalizeMessages(const Json* messages, const RequestLimits
 absl::StatusOr<ChatRequest> ParseChatRequest(const Json& body, const RequestContext& context) {
   ChatRequest r;
   STRIDE_ASSIGN_OR_RETURN(r.common, ParseCommonRequest(body, context));
-  STRIDE_ASSIGN_OR_RETURN(r.messages, NormalizeMessages(FieldOrNull(body, "messages"),
-                                                        context.limits));
+  STRIDE_ASSIGN_OR_RETURN(r.messages,
+                          NormalizeMessages(FieldOrNull(body, "messages"), context.limits));
   STRIDE_RETURN_IF_ERROR(ParseChatOnlyFields(body, context, &r));
   return r;
 }

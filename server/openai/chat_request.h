@@ -7,14 +7,14 @@
 
 #include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
-#include "server/openai/json_body.h"
 #include "server/openai/common_request.h"
+#include "server/openai/json_body.h"
 
 namespace stride::server::openai {
 
 struct ChatRequest {
   Json messages = Json::array();  // normalized
-  Json tools;                               // null when none
+  Json tools;                     // null when none
   Json chat_template_kwargs = Json::object();
   bool add_generation_prompt = true;
   CommonRequest common;  // common.max_tokens is max_completion_tokens or max_tokens
@@ -22,12 +22,10 @@ struct ChatRequest {
   int top_logprobs = 0;
 };
 
-absl::StatusOr<ChatRequest> ParseChatRequest(const Json& body,
-                                             const RequestContext& context);
+absl::StatusOr<ChatRequest> ParseChatRequest(const Json& body, const RequestContext& context);
 absl::StatusOr<ChatRequest> ParseChatBody(absl::string_view body, const RequestContext& context);
 
 // Validates and normalizes a `messages` list (shared with /tokenize).
-absl::StatusOr<Json> NormalizeMessages(const Json* messages,
-                                                 const RequestLimits& limits);
+absl::StatusOr<Json> NormalizeMessages(const Json* messages, const RequestLimits& limits);
 
 }  // namespace stride::server::openai

@@ -12,13 +12,12 @@
 namespace stride::server::openai {
 namespace {
 
-
 absl::Status CheckModel(const Json& body, const RequestContext& context) {
   STRIDE_ASSIGN_OR_RETURN(std::optional<std::string> model, OptionalString(body, "model"));
   if (model && *model != context.served_model_name) {
-    absl::Status status = absl::NotFoundError(
-        absl::StrCat("The model `", *model, "` does not exist; this server serves `",
-                     context.served_model_name, "`"));
+    absl::Status status = absl::NotFoundError(absl::StrCat("The model `", *model,
+                                                           "` does not exist; this server serves `",
+                                                           context.served_model_name, "`"));
     return status;
   }
   return absl::OkStatus();
@@ -32,8 +31,8 @@ absl::StatusOr<std::vector<std::string>> ParseStop(const Json& body, const Reque
     stops.push_back(stop->get<std::string>());
   } else if (stop->is_array()) {
     if (stop->size() > static_cast<size_t>(limits.max_stop_strings)) {
-      return InvalidParam("stop", absl::StrCat("stop may hold at most ", limits.max_stop_strings,
-                                               " strings"));
+      return InvalidParam(
+          "stop", absl::StrCat("stop may hold at most ", limits.max_stop_strings, " strings"));
     }
     for (const Json& s : *stop) {
       if (!s.is_string()) return InvalidParam("stop", "stop must be a string or a list of strings");
@@ -67,9 +66,8 @@ absl::StatusOr<std::vector<std::pair<int32_t, float>>> ParseLogitBias(
   for (const auto& [key, value] : field->items()) {
     int64_t id = 0;
     if (!absl::SimpleAtoi(key, &id) || id < 0 || id >= context.vocab_size) {
-      return InvalidParam("logit_bias",
-                          absl::StrCat("logit_bias keys must be token ids in [0, ",
-                                       context.vocab_size, ")"));
+      return InvalidParam("logit_bias", absl::StrCat("logit_bias keys must be token ids in [0, ",
+                                                     context.vocab_size, ")"));
     }
     if (!value.is_number() || !(value.get<double>() >= -100 && value.get<double>() <= 100)) {
       return InvalidParam("logit_bias", "logit_bias values must be numbers in [-100, 100]");
@@ -84,7 +82,8 @@ absl::StatusOr<std::vector<int32_t>> ParseStopTokenIds(const Json& body,
   std::vector<int32_t> ids;
   const Json* field = FieldOrNull(body, "stop_token_ids");
   if (field == nullptr) return ids;
-  if (!field->is_array() || field->size() > static_cast<size_t>(context.limits.max_stop_token_ids)) {
+  if (!field->is_array() ||
+      field->size() > static_cast<size_t>(context.limits.max_stop_token_ids)) {
     return InvalidParam("stop_token_ids",
                         absl::StrCat("stop_token_ids must be a list of at most ",
                                      context.limits.max_stop_token_ids, " token ids"));
@@ -121,7 +120,8 @@ absl::Status ParseStreamFields(const Json& body, CommonRequest* r) {
   if (!r->stream) {
     return InvalidParam("stream_options", "stream_options is only allowed with stream: true");
   }
-  if (!options->is_object()) return InvalidParam("stream_options", "stream_options must be an object");
+  if (!options->is_object())
+    return InvalidParam("stream_options", "stream_options must be an object");
   STRIDE_ASSIGN_OR_RETURN(std::optional<bool> usage, OptionalBool(*options, "include_usage"));
   r->include_usage = usage.value_or(false);
   STRIDE_ASSIGN_OR_RETURN(std::optional<bool> continuous,
@@ -156,7 +156,8 @@ absl::StatusOr<CommonRequest> ParseCommonRequest(const Json& body, const Request
   if (frequency) s.frequency_penalty = static_cast<float>(*frequency);
   STRIDE_ASSIGN_OR_RETURN(auto repetition, OptionalNumberIn(body, "repetition_penalty", 0, 10));
   if (repetition) {
-    if (*repetition <= 0) return InvalidParam("repetition_penalty", "repetition_penalty must be > 0");
+    if (*repetition <= 0)
+      return InvalidParam("repetition_penalty", "repetition_penalty must be > 0");
     s.repetition_penalty = static_cast<float>(*repetition);
   }
   STRIDE_ASSIGN_OR_RETURN(auto n, OptionalIntIn(body, "n", 1, limits.max_n));
@@ -199,10 +200,10 @@ absl::StatusOr<int> ResolveMaxTokens(int num_prompt_tokens, std::optional<int64_
   }
   if (requested) {
     if (*requested > room) {
-      return InvalidParam("max_tokens",
-                          absl::StrCat("max_tokens is ", *requested, " but the prompt has ",
-                                       num_prompt_tokens, " tokens and the context is ",
-                                       max_model_len, " tokens (", room, " left)"));
+      return InvalidParam(
+          "max_tokens",
+          absl::StrCat("max_tokens is ", *requested, " but the prompt has ", num_prompt_tokens,
+                       " tokens and the context is ", max_model_len, " tokens (", room, " left)"));
     }
     return static_cast<int>(*requested);
   }

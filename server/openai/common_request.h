@@ -10,8 +10,8 @@
 
 #include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
-#include "server/openai/json_body.h"
 #include "scheduler/request.h"
+#include "server/openai/json_body.h"
 
 namespace stride::server::openai {
 
@@ -49,8 +49,7 @@ struct CommonRequest {
   int priority = 0;
 };
 
-absl::StatusOr<CommonRequest> ParseCommonRequest(const Json& body,
-                                                 const RequestContext& context);
+absl::StatusOr<CommonRequest> ParseCommonRequest(const Json& body, const RequestContext& context);
 
 // max_tokens for a prompt of `num_prompt_tokens`: the client's value when it fits the context
 // (else a 400), or `default_max_tokens` (<= 0: all the context) clamped to what is left. A

@@ -9,7 +9,6 @@
 namespace stride::server::openai {
 namespace {
 
-
 absl::StatusOr<std::vector<int32_t>> TokenIds(const Json& list, const RequestContext& context) {
   if (list.empty()) return InvalidParam("prompt", "a token-id prompt must not be empty");
   if (list.size() > static_cast<size_t>(context.limits.max_prompt_token_ids)) {
@@ -44,8 +43,9 @@ absl::StatusOr<std::vector<Prompt>> ParsePrompts(const Json& body, const Request
     return prompts;
   }
   if (!prompt->is_array() || prompt->empty()) {
-    return InvalidParam("prompt", "prompt must be a string, a list of strings, a list of token "
-                                  "ids or a list of token-id lists, and not empty");
+    return InvalidParam("prompt",
+                        "prompt must be a string, a list of strings, a list of token "
+                        "ids or a list of token-id lists, and not empty");
   }
   if (prompt->front().is_number()) {  // one prompt of token ids
     STRIDE_ASSIGN_OR_RETURN(std::vector<int32_t> ids, TokenIds(*prompt, context));
@@ -53,8 +53,8 @@ absl::StatusOr<std::vector<Prompt>> ParsePrompts(const Json& body, const Request
     return prompts;
   }
   if (prompt->size() > static_cast<size_t>(context.limits.max_prompts)) {
-    return InvalidParam("prompt", absl::StrCat("at most ", context.limits.max_prompts,
-                                               " prompts per request"));
+    return InvalidParam(
+        "prompt", absl::StrCat("at most ", context.limits.max_prompts, " prompts per request"));
   }
   for (const Json& item : *prompt) {
     if (item.is_string()) {

@@ -4,13 +4,13 @@
 
 #include <cstdint>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
-#include "server/openai/json_body.h"
 #include "server/openai/common_request.h"
+#include "server/openai/json_body.h"
 
 namespace stride::server::openai {
 

@@ -14,8 +14,7 @@ const Json* FieldOrNull(const Json& object, absl::string_view key) {
   return &*it;
 }
 
-absl::StatusOr<std::optional<bool>> OptionalBool(const Json& object,
-                                                 absl::string_view key) {
+absl::StatusOr<std::optional<bool>> OptionalBool(const Json& object, absl::string_view key) {
   const Json* value = FieldOrNull(object, key);
   if (value == nullptr) return std::nullopt;
   if (!value->is_boolean()) return InvalidParam(key, absl::StrCat(key, " must be a boolean"));
@@ -34,8 +33,7 @@ absl::StatusOr<int64_t> IntValue(const Json& value, absl::string_view param) {
   return InvalidParam(param, absl::StrCat(param, " must be an integer"));
 }
 
-absl::StatusOr<std::optional<int64_t>> OptionalInt(const Json& object,
-                                                   absl::string_view key) {
+absl::StatusOr<std::optional<int64_t>> OptionalInt(const Json& object, absl::string_view key) {
   const Json* value = FieldOrNull(object, key);
   if (value == nullptr) return std::nullopt;
   absl::StatusOr<int64_t> v = IntValue(*value, key);
@@ -43,8 +41,7 @@ absl::StatusOr<std::optional<int64_t>> OptionalInt(const Json& object,
   return *v;
 }
 
-absl::StatusOr<std::optional<double>> OptionalNumber(const Json& object,
-                                                     absl::string_view key) {
+absl::StatusOr<std::optional<double>> OptionalNumber(const Json& object, absl::string_view key) {
   const Json* value = FieldOrNull(object, key);
   if (value == nullptr) return std::nullopt;
   if (!value->is_number()) return InvalidParam(key, absl::StrCat(key, " must be a number"));
@@ -61,9 +58,8 @@ absl::StatusOr<std::optional<std::string>> OptionalString(const Json& object,
   return value->get<std::string>();
 }
 
-absl::StatusOr<std::optional<int64_t>> OptionalIntIn(const Json& object,
-                                                     absl::string_view key, int64_t lo,
-                                                     int64_t hi) {
+absl::StatusOr<std::optional<int64_t>> OptionalIntIn(const Json& object, absl::string_view key,
+                                                     int64_t lo, int64_t hi) {
   absl::StatusOr<std::optional<int64_t>> v = OptionalInt(object, key);
   if (!v.ok() || !v->has_value()) return v;
   if (**v < lo || **v > hi) {
@@ -72,9 +68,8 @@ absl::StatusOr<std::optional<int64_t>> OptionalIntIn(const Json& object,
   return v;
 }
 
-absl::StatusOr<std::optional<double>> OptionalNumberIn(const Json& object,
-                                                       absl::string_view key, double lo,
-                                                       double hi) {
+absl::StatusOr<std::optional<double>> OptionalNumberIn(const Json& object, absl::string_view key,
+                                                       double lo, double hi) {
   absl::StatusOr<std::optional<double>> v = OptionalNumber(object, key);
   if (!v.ok() || !v->has_value()) return v;
   if (**v < lo || **v > hi) {

@@ -38,16 +38,16 @@ absl::StatusOr<Json> ParseJsonObject(absl::string_view body, int max_depth) {
     return InvalidParam("", "the request body is empty; expected a JSON object");
   }
   if (JsonNestingDepth(body, max_depth) > max_depth) {
-    return InvalidParam("", absl::StrCat("the request JSON is nested deeper than ", max_depth,
-                                         " levels"));
+    return InvalidParam(
+        "", absl::StrCat("the request JSON is nested deeper than ", max_depth, " levels"));
   }
   Json value = Json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
   if (value.is_discarded()) {
     return InvalidParam("", "the request body is not valid JSON (or not valid UTF-8)");
   }
   if (!value.is_object()) {
-    return InvalidParam("", absl::StrCat("the request body must be a JSON object, not ",
-                                         value.type_name()));
+    return InvalidParam(
+        "", absl::StrCat("the request body must be a JSON object, not ", value.type_name()));
   }
   return value;
 }

@@ -10,7 +10,6 @@
 namespace stride::server::openai {
 namespace {
 
-
 absl::Status CheckModel(const Json& body, const RequestContext& context) {
   STRIDE_ASSIGN_OR_RETURN(std::optional<std::string> model, OptionalString(body, "model"));
   if (model && *model != context.served_model_name) {
@@ -69,8 +68,8 @@ absl::StatusOr<DetokenizeRequest> ParseDetokenizeBody(absl::string_view body,
   for (const Json& v : *tokens) {
     absl::StatusOr<int64_t> id = IntValue(v, "tokens");
     if (!id.ok() || *id < 0 || *id >= context.vocab_size) {
-      return InvalidParam("tokens", absl::StrCat("tokens must be integers in [0, ",
-                                                 context.vocab_size, ")"));
+      return InvalidParam("tokens",
+                          absl::StrCat("tokens must be integers in [0, ", context.vocab_size, ")"));
     }
     r.tokens.push_back(static_cast<int32_t>(*id));
   }

@@ -4,21 +4,21 @@
 
 #include <cstdint>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
-#include "server/openai/json_body.h"
 #include "server/openai/common_request.h"
+#include "server/openai/json_body.h"
 
 namespace stride::server::openai {
 
 struct TokenizeRequest {
   bool is_chat = false;
-  std::string prompt;                            // when !is_chat
-  Json messages;                       // when is_chat (normalized)
-  Json tools;                          // null when none
+  std::string prompt;  // when !is_chat
+  Json messages;       // when is_chat (normalized)
+  Json tools;          // null when none
   Json chat_template_kwargs = Json::object();
   bool add_generation_prompt = true;
   bool add_special_tokens = true;  // default: true for prompt, false for messages

@@ -15,7 +15,9 @@ RequestContext Context() {
   return context;
 }
 
-absl::StatusOr<ChatRequest> Parse(const std::string& body) { return ParseChatBody(body, Context()); }
+absl::StatusOr<ChatRequest> Parse(const std::string& body) {
+  return ParseChatBody(body, Context());
+}
 
 TEST(ChatRequestTest, NormalizesMessages) {
   absl::StatusOr<ChatRequest> r = Parse(R"({"messages": [
@@ -87,8 +89,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{R"({"messages": [{"role": 3, "content": "x"}]})", "messages[0].role"},
         BadCase{R"({"messages": [{"role": "user", "content": 123}]})", "messages[0].content"},
         BadCase{R"({"messages": [{"role": "user"}]})", "messages[0].content"},
-        BadCase{R"({"messages": [{"role": "user", "content": "a"}, {"role": "user", "content": {}}]})",
-                "messages[1].content"},
+        BadCase{
+            R"({"messages": [{"role": "user", "content": "a"}, {"role": "user", "content": {}}]})",
+            "messages[1].content"},
         BadCase{R"({"messages": [{"role": "user", "content": [{"type": "image_url"}]}]})",
                 "messages[0].content[0]"},
         BadCase{R"({"messages": [{"role": "user", "content": [{"type": "text", "text": 1}]}]})",
@@ -100,21 +103,25 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{R"({"messages": [{"role": "user", "content": "x"}], "top_logprobs": 2})",
                 "top_logprobs"},
         BadCase{R"({"messages": [{"role": "user", "content": "x"}], "logprobs": true,
-                    "top_logprobs": 21})", "top_logprobs"},
+                    "top_logprobs": 21})",
+                "top_logprobs"},
         BadCase{R"({"messages": [{"role": "user", "content": "x"}], "logprobs": 1})", "logprobs"},
         BadCase{R"({"messages": [{"role": "user", "content": "x"}], "max_completion_tokens": 0})",
                 "max_completion_tokens"},
         BadCase{R"({"messages": [{"role": "user", "content": "x"}], "tools": {}})", "tools"},
-        BadCase{R"({"messages": [{"role": "user", "content": "x"}], "tools": [{"type": "function"}]})",
-                "tools"},
+        BadCase{
+            R"({"messages": [{"role": "user", "content": "x"}], "tools": [{"type": "function"}]})",
+            "tools"},
         BadCase{R"({"messages": [{"role": "user", "content": "x"}], "tool_choice": "required"})",
                 "tool_choice"},
         BadCase{R"({"messages": [{"role": "user", "content": "x"}], "chat_template_kwargs": []})",
                 "chat_template_kwargs"},
         BadCase{R"({"messages": [{"role": "user", "content": "x"}],
-                    "response_format": {"type": "json_object"}})", "response_format"},
-        BadCase{R"({"messages": [{"role": "user", "content": "x"}], "continue_final_message": true})",
-                "continue_final_message"},
+                    "response_format": {"type": "json_object"}})",
+                "response_format"},
+        BadCase{
+            R"({"messages": [{"role": "user", "content": "x"}], "continue_final_message": true})",
+            "continue_final_message"},
         BadCase{R"({"messages": [{"role": "user", "content": "x"}], "temperature": 2.5})",
                 "temperature"}));
 

@@ -48,7 +48,8 @@ TEST(CompletionFormatterTest, ResponseShape) {
   EXPECT_TRUE(r["choices"][0]["logprobs"].is_null());
   EXPECT_EQ(r["choices"][1]["index"], 1);
   EXPECT_EQ(r["choices"][1]["stop_reason"], "!");
-  EXPECT_EQ(r["usage"], (json{{"prompt_tokens", 3}, {"completion_tokens", 7}, {"total_tokens", 10}}));
+  EXPECT_EQ(r["usage"],
+            (json{{"prompt_tokens", 3}, {"completion_tokens", 7}, {"total_tokens", 10}}));
 }
 
 TEST(CompletionFormatterTest, LogprobsShapeWithEchoAndOffsetsAcrossChunks) {
@@ -56,7 +57,8 @@ TEST(CompletionFormatterTest, LogprobsShapeWithEchoAndOffsetsAcrossChunks) {
   TokenLogprobText first;  // echo: the first prompt token has no log-prob
   first.token_id = 1;
   first.token = "Hé";
-  ChoiceDelta d1{0, "Hé lo", {first, Token(2, " lo", -0.5f, {{2, " lo", -0.5f}, {3, "x", -1.5f}})}, "", {}};
+  ChoiceDelta d1{
+      0, "Hé lo", {first, Token(2, " lo", -0.5f, {{2, " lo", -0.5f}, {3, "x", -1.5f}})}, "", {}};
   json c1 = format.Chunk(d1, /*with_usage_field=*/true);
   const json& lp1 = c1["choices"][0]["logprobs"];
   EXPECT_EQ(lp1["tokens"], (json{"Hé", " lo"}));
@@ -107,8 +109,8 @@ TEST(CompletionFormatterTest, PromptLogprobsAttachPerChoice) {
 
 TEST(ChatFormatterTest, ResponseShape) {
   ChatFormatter format(ResponseMeta{"chatcmpl-1", 5, "tiny"}, /*with_logprobs=*/true);
-  ChoiceDelta c{0, "Hey", {Token(1, "Hey", -0.75f, {{1, "Hey", -0.75f}, {2, "Yo", -1.0f}})},
-                "length", {}};
+  ChoiceDelta c{
+      0, "Hey", {Token(1, "Hey", -0.75f, {{1, "Hey", -0.75f}, {2, "Yo", -1.0f}})}, "length", {}};
   json r = format.Response({c}, Usage{10, 1});
   EXPECT_EQ(r["object"], "chat.completion");
   EXPECT_EQ(r["choices"][0]["message"], (json{{"role", "assistant"}, {"content", "Hey"}}));

@@ -32,9 +32,9 @@ TEST(TokenizeRequestTest, MessagesForm) {
 }
 
 TEST(TokenizeRequestTest, BadInput) {
-  for (const char* body : {R"({})", R"({"prompt": "a", "messages": []})", R"({"prompt": 5})",
-                           R"({"messages": [{"role": "user"}]})",
-                           R"({"prompt": "a", "add_special_tokens": 1})"}) {
+  for (const char* body :
+       {R"({})", R"({"prompt": "a", "messages": []})", R"({"prompt": 5})",
+        R"({"messages": [{"role": "user"}]})", R"({"prompt": "a", "add_special_tokens": 1})"}) {
     EXPECT_EQ(ParseTokenizeBody(body, Context()).status().code(),
               absl::StatusCode::kInvalidArgument)
         << body;

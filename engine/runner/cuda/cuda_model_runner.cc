@@ -21,6 +21,7 @@
 #include "kernels/attention/paged_attention.h"
 #include "kernels/embedding/embedding.h"
 #include "kernels/gemm/gemm.h"
+#include "kernels/gemm/gemv.h"
 #include "kernels/norm/rms_norm.h"
 #include "kernels/rope/rope_kv_cache.h"
 #include "kernels/sampling/sampling.h"
@@ -118,6 +119,8 @@ class CudaModelRunner : public ModelRunner {
   }
   void Gemm(const bf16* x, const bf16* w, void* y, int m, int n, int k,
             kernels::GemmOutput out = kernels::GemmOutput::kBF16);
+  // act = silu(gate) * up of the fused gate_up projection of `layer`'s input hidden_.
+  void GateUpSilu(int layer, int m);
 
   model::ModelConfig config_;
   kvcache::KvCacheConfig kv_;
@@ -213,6 +216,20 @@ void CudaModelRunner::EnsureActivations(int num_tokens, int num_rows) {
 
 void CudaModelRunner::Gemm(const bf16* x, const bf16* w, void* y, int m, int n, int k,
                            kernels::GemmOutput out) {
+  if (m <= options_.max_gemv_rows) {
+    kernels::GemvParams g;
+    g.x = x;
+    g.w = w;
+    g.y = y;
+    g.output = out;
+    g.m = m;
+    g.n = n;
+    g.k = k;
+    if (kernels::GemvSupports(g)) {
+      STRIDE_CUDA_CHECK(kernels::LaunchGemv(g, stream_));
+      return;
+    }
+  }
   // Token counts are padded to a few buckets: every new m costs a cuBLASLt heuristic query and
   // lazy kernel loads (~40 ms per shape on the host), and the extra rows (stale activations,
   // within the buffers' power-of-two capacity) are never read back.
@@ -230,6 +247,34 @@ void CudaModelRunner::Gemm(const bf16* x, const bf16* w, void* y, int m, int n, 
   STRIDE_CHECK(e == cudaSuccess) << "GEMM " << m << "x" << n << "x" << k << ": "
                                  << cudaGetErrorString(e) << " (cuBLAS status "
                                  << gemm_->last_cublas_status() << ")";
+}
+
+void CudaModelRunner::GateUpSilu(int layer, int m) {
+  const CudaLayerWeights& w = weights_.layers[layer];
+  const int hidden = config_.hidden_size, ffn = config_.intermediate_size;
+  if (m <= options_.max_gemv_rows) {
+    kernels::GemvParams g;
+    g.x = hidden_.get<bf16>();
+    g.w = w.gate_up_proj;
+    g.bias = w.gate_up_bias;
+    g.y = act_.get();
+    g.swiglu = true;
+    g.m = m;
+    g.n = 2 * ffn;
+    g.k = hidden;
+    if (kernels::GemvSupports(g)) {
+      STRIDE_CUDA_CHECK(kernels::LaunchGemv(g, stream_));
+      return;
+    }
+  }
+  Gemm(hidden_.get<bf16>(), w.gate_up_proj, gate_up_.get(), m, 2 * ffn, hidden);
+  kernels::SiluAndMulParams act;
+  act.gate_up = gate_up_.get<bf16>();
+  act.bias = w.gate_up_bias;
+  act.out = act_.get<bf16>();
+  act.rows = m;
+  act.width = ffn;
+  STRIDE_CUDA_CHECK(kernels::LaunchSiluAndMul(act, stream_));
 }
 
 void CudaModelRunner::Attention(int layer, const StepView& step) {
@@ -337,14 +382,7 @@ void CudaModelRunner::Forward(const StepView& step) {
     norm.add_bias = w.o_bias;
     norm.weight = w.post_attention_layernorm;
     STRIDE_CUDA_CHECK(kernels::LaunchFusedAddRmsNorm(norm, stream_));
-    Gemm(hidden_.get<bf16>(), w.gate_up_proj, gate_up_.get(), n, 2 * ffn, hidden);
-    kernels::SiluAndMulParams act;
-    act.gate_up = gate_up_.get<bf16>();
-    act.bias = w.gate_up_bias;
-    act.out = act_.get<bf16>();
-    act.rows = n;
-    act.width = ffn;
-    STRIDE_CUDA_CHECK(kernels::LaunchSiluAndMul(act, stream_));
+    GateUpSilu(layer, n);
     Gemm(act_.get<bf16>(), w.down_proj, sublayer_out_.get(), n, hidden, ffn);
   }
   // Final residual add and norm, only for the rows that need logits.

@@ -158,6 +158,19 @@ void RunModelBenchmarks(bool quick) {
              "floor");
     }
   }
+  // The same batch-1 decode with every projection on cuBLASLt (the skinny-GEMM kernel off), on a
+  // second runner over the same weights, for the before/after in one session.
+  runner->reset();
+  engine::runner::cuda::CudaRunnerOptions options;
+  options.max_gemv_rows = 0;
+  auto lt_runner = engine::runner::cuda::CreateCudaModelRunner(*config, *weights, kv, options);
+  if (lt_runner.ok()) {
+    Sequences seqs;
+    seqs.Add(1024, config->vocab_size, rng);
+    const double ms = DecodeSteps(**lt_runner, seqs, 128);
+    Report("decode_ms_per_token_cublaslt", "B1 ctx~1024, graphs, no skinny GEMM", ms, "ms", 3.5,
+           "floor");
+  }
 }
 
 }  // namespace stride::testing::gpu

@@ -29,7 +29,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t split = input.find('\0');
   const std::string source(input.substr(0, split));
   nlohmann::ordered_json messages = nlohmann::ordered_json::parse(
-      split == std::string_view::npos ? std::string_view(kDefaultMessages) : input.substr(split + 1),
+      split == std::string_view::npos ? std::string_view(kDefaultMessages)
+                                      : input.substr(split + 1),
       /*cb=*/nullptr, /*allow_exceptions=*/false);
   if (messages.is_discarded()) messages = nlohmann::ordered_json::array();
 

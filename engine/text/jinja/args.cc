@@ -16,8 +16,8 @@ absl::Status TypeError(std::string_view message) {
 absl::StatusOr<std::vector<Value>> BindArgs(std::string_view function, const CallArgs& args,
                                             std::initializer_list<Param> params) {
   if (args.positional.size() > params.size()) {
-    return TypeError(absl::StrCat(std::string(function), "() takes at most ", params.size(), " argument(s) (",
-                                  args.positional.size(), " given)"));
+    return TypeError(absl::StrCat(std::string(function), "() takes at most ", params.size(),
+                                  " argument(s) (", args.positional.size(), " given)"));
   }
   std::vector<std::optional<Value>> bound(params.size());
   for (size_t i = 0; i < args.positional.size(); ++i) bound[i] = args.positional[i];
@@ -28,10 +28,12 @@ absl::StatusOr<std::vector<Value>> BindArgs(std::string_view function, const Cal
       ++index;
     }
     if (index == params.size()) {
-      return TypeError(absl::StrCat(std::string(function), "() got an unexpected keyword argument '", key, "'"));
+      return TypeError(
+          absl::StrCat(std::string(function), "() got an unexpected keyword argument '", key, "'"));
     }
     if (bound[index].has_value()) {
-      return TypeError(absl::StrCat(std::string(function), "() got multiple values for argument '", key, "'"));
+      return TypeError(
+          absl::StrCat(std::string(function), "() got multiple values for argument '", key, "'"));
     }
     bound[index] = value;
   }
@@ -44,8 +46,8 @@ absl::StatusOr<std::vector<Value>> BindArgs(std::string_view function, const Cal
     } else if (p.default_value.has_value()) {
       out.push_back(*p.default_value);
     } else {
-      return TypeError(
-          absl::StrCat(std::string(function), "() missing required argument '", std::string(p.name), "'"));
+      return TypeError(absl::StrCat(std::string(function), "() missing required argument '",
+                                    std::string(p.name), "'"));
     }
     ++i;
   }

@@ -22,26 +22,26 @@ using TestFunction = absl::StatusOr<bool> (*)(EvalContext& ctx, const Value& val
                                               const CallArgs& args);
 
 enum class ExprKind {
-  kLiteral,   // literal
-  kName,      // name
-  kList,      // children: items
-  kTuple,     // children: items
-  kDict,      // children: key, value, key, value, ...
-  kGetAttr,   // children[0].name
-  kGetItem,   // children[0][children[1]]
-  kSlice,     // children[0][children[1]:children[2]:children[3]] (null when omitted)
-  kCall,      // children[0](children[1..], keyword_args)
-  kFilter,    // children[0] | name(children[1..], keyword_args); children[0] null: block body
-  kTest,      // children[0] is [not] name(children[1..], keyword_args)
-  kNeg,       // -children[0]
-  kPos,       // +children[0]
-  kNot,       // not children[0]
-  kBinary,    // children[0] binary_op children[1]
-  kCompare,   // children[0] compare_ops[0] children[1] compare_ops[1] children[2] ...
-  kAnd,       // children[0] and children[1]
-  kOr,        // children[0] or children[1]
-  kConcat,    // children[0] ~ children[1] ~ ...
-  kCondition, // children[1] if children[0] else children[2] (children[2] null: Undefined)
+  kLiteral,    // literal
+  kName,       // name
+  kList,       // children: items
+  kTuple,      // children: items
+  kDict,       // children: key, value, key, value, ...
+  kGetAttr,    // children[0].name
+  kGetItem,    // children[0][children[1]]
+  kSlice,      // children[0][children[1]:children[2]:children[3]] (null when omitted)
+  kCall,       // children[0](children[1..], keyword_args)
+  kFilter,     // children[0] | name(children[1..], keyword_args); children[0] null: block body
+  kTest,       // children[0] is [not] name(children[1..], keyword_args)
+  kNeg,        // -children[0]
+  kPos,        // +children[0]
+  kNot,        // not children[0]
+  kBinary,     // children[0] binary_op children[1]
+  kCompare,    // children[0] compare_ops[0] children[1] compare_ops[1] children[2] ...
+  kAnd,        // children[0] and children[1]
+  kOr,         // children[0] or children[1]
+  kConcat,     // children[0] ~ children[1] ~ ...
+  kCondition,  // children[1] if children[0] else children[2] (children[2] null: Undefined)
 };
 
 enum class BinaryOp { kAdd, kSub, kMul, kDiv, kFloorDiv, kMod, kPow };
@@ -72,13 +72,13 @@ struct Stmt;
 using StmtList = std::vector<std::unique_ptr<Stmt>>;
 
 enum class StmtKind {
-  kText,         // text
-  kOutput,       // {{ expr }}
-  kIf,           // branches, else_body
-  kFor,          // for target in expr [if condition] body [else else_body]
-  kSet,          // set target = expr
-  kSetBlock,     // set target [| filters in expr] body endset
-  kMacro,        // macro text(params) body endmacro
+  kText,      // text
+  kOutput,    // {{ expr }}
+  kIf,        // branches, else_body
+  kFor,       // for target in expr [if condition] body [else else_body]
+  kSet,       // set target = expr
+  kSetBlock,  // set target [| filters in expr] body endset
+  kMacro,     // macro text(params) body endmacro
   kBreak,
   kContinue,
   kFilterBlock,  // filter expr body endfilter

@@ -12,7 +12,8 @@ namespace stride::engine::text::jinja {
 namespace {
 
 Value NoAttribute(const Value& obj, std::string_view name) {
-  return Value::Undefined(absl::StrCat("'", ObjectTypeRepr(obj), "' has no attribute '", std::string(name), "'"));
+  return Value::Undefined(
+      absl::StrCat("'", ObjectTypeRepr(obj), "' has no attribute '", std::string(name), "'"));
 }
 
 Value NoElement(const Value& obj, const Value& key) {
@@ -22,18 +23,25 @@ Value NoElement(const Value& obj, const Value& key) {
 std::optional<Value> Method(const Value& obj, std::string_view name) {
   MethodFunction fn = nullptr;
   switch (obj.kind()) {
-    case ValueKind::kString: fn = FindStringMethod(name); break;
-    case ValueKind::kDict: fn = FindDictMethod(name); break;
+    case ValueKind::kString:
+      fn = FindStringMethod(name);
+      break;
+    case ValueKind::kDict:
+      fn = FindDictMethod(name);
+      break;
     case ValueKind::kList:
       if (!obj.is_iterator()) fn = FindListMethod(name);
       break;
-    case ValueKind::kLoop: fn = FindLoopMethod(name); break;
-    default: break;
+    case ValueKind::kLoop:
+      fn = FindLoopMethod(name);
+      break;
+    default:
+      break;
   }
   if (fn != nullptr) return BindMethod(obj, std::string(name), fn);
   if (IsUnsafeMethod(obj, name)) {
-    return Value::Undefined(absl::StrCat("SecurityError: access to attribute '", std::string(name), "' of '",
-                                         TypeName(obj), "' object is unsafe."));
+    return Value::Undefined(absl::StrCat("SecurityError: access to attribute '", std::string(name),
+                                         "' of '", TypeName(obj), "' object is unsafe."));
   }
   return std::nullopt;
 }
@@ -145,8 +153,8 @@ absl::StatusOr<Value> GetSlice(EvalContext& ctx, const Value& obj, const Value& 
   if (st < -std::numeric_limits<int64_t>::max()) st = -std::numeric_limits<int64_t>::max();
   std::u32string cps;
   if (obj.is_string()) cps = DecodeCodepoints(obj.str());
-  const int64_t n = obj.is_string() ? static_cast<int64_t>(cps.size())
-                                    : static_cast<int64_t>(obj.items().size());
+  const int64_t n =
+      obj.is_string() ? static_cast<int64_t>(cps.size()) : static_cast<int64_t>(obj.items().size());
   auto adjust = [&](const Value& v, int64_t if_none) {
     if (v.is_none()) return if_none;
     int64_t i = v.as_int();

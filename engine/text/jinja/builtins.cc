@@ -79,8 +79,8 @@ absl::StatusOr<DictData> DictFromArgs(std::string_view function, const CallArgs&
     } else if (source.is_list()) {
       for (const Value& pair : source.items()) {
         if (!pair.is_list() || pair.items().size() != 2) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "ValueError: dictionary update sequence element has the wrong length"));
+          return absl::InvalidArgumentError(
+              absl::StrCat("ValueError: dictionary update sequence element has the wrong length"));
         }
         dict.Set(pair.items()[0], pair.items()[1]);
       }

@@ -78,8 +78,8 @@ absl::StatusOr<Value> SelectOrReject(EvalContext& ctx, const Value& v, const Cal
     const Value& name = args.positional[next];
     test = name.is_string() ? FindTest(name.str()) : nullptr;
     if (test == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat("TemplateRuntimeError: No test named ",
-                                                     PyRepr(name), "."));
+      return absl::InvalidArgumentError(
+          absl::StrCat("TemplateRuntimeError: No test named ", PyRepr(name), "."));
     }
     test_args.positional.assign(args.positional.begin() + next + 1, args.positional.end());
     test_args.keyword = args.keyword;
@@ -90,8 +90,8 @@ absl::StatusOr<Value> SelectOrReject(EvalContext& ctx, const Value& v, const Cal
     STRIDE_RETURN_IF_ERROR(ctx.Charge(1));
     Value subject = item;
     if (by_attribute) {
-          STRIDE_ASSIGN_OR_RETURN(subject, getter(item));
-        }
+      STRIDE_ASSIGN_OR_RETURN(subject, getter(item));
+    }
     bool pass;
     if (test != nullptr) {
       STRIDE_ASSIGN_OR_RETURN(pass, test(ctx, subject, test_args));
@@ -126,9 +126,9 @@ absl::Status SortByKeys(std::vector<Value>* items, const std::vector<Value>& key
 }
 
 absl::StatusOr<Value> MinMax(EvalContext& ctx, const Value& v, const CallArgs& args, bool max) {
-  STRIDE_ASSIGN_OR_RETURN(auto a, BindArgs(max ? "max" : "min", args,
-                                           {{"case_sensitive", Value::Bool(false)},
-                                            {"attribute", Value::None()}}));
+  STRIDE_ASSIGN_OR_RETURN(
+      auto a, BindArgs(max ? "max" : "min", args,
+                       {{"case_sensitive", Value::Bool(false)}, {"attribute", Value::None()}}));
   STRIDE_ASSIGN_OR_RETURN(std::vector<Value> items, ItemsOf(v));
   if (items.empty()) return Value::Undefined("No aggregated item, sequence was empty.");
   const AttrGetter key(a[1], !a[0].Truthy());
@@ -151,13 +151,17 @@ absl::StatusOr<Value> MinMax(EvalContext& ctx, const Value& v, const CallArgs& a
 absl::StatusOr<Value> Length(EvalContext& ctx, const Value& v, const CallArgs& args) {
   STRIDE_RETURN_IF_ERROR(BindArgs("length", args, {}).status());
   switch (v.kind()) {
-    case ValueKind::kUndefined: return Value::Int(0);
-    case ValueKind::kString: return Value::Int(static_cast<int64_t>(CodepointCount(v.str())));
+    case ValueKind::kUndefined:
+      return Value::Int(0);
+    case ValueKind::kString:
+      return Value::Int(static_cast<int64_t>(CodepointCount(v.str())));
     case ValueKind::kList:
       if (v.is_iterator()) break;
       return Value::Int(static_cast<int64_t>(v.items().size()));
-    case ValueKind::kDict: return Value::Int(static_cast<int64_t>(v.dict().size()));
-    default: break;
+    case ValueKind::kDict:
+      return Value::Int(static_cast<int64_t>(v.dict().size()));
+    default:
+      break;
   }
   return TypeError(absl::StrCat("object of type '", TypeName(v), "' has no len()"));
 }
@@ -194,8 +198,8 @@ absl::StatusOr<Value> Items(EvalContext& ctx, const Value& v, const CallArgs& ar
 }
 
 absl::StatusOr<Value> Join(EvalContext& ctx, const Value& v, const CallArgs& args) {
-  STRIDE_ASSIGN_OR_RETURN(auto a, BindArgs("join", args, {{"d", Value::String("")},
-                                                          {"attribute", Value::None()}}));
+  STRIDE_ASSIGN_OR_RETURN(
+      auto a, BindArgs("join", args, {{"d", Value::String("")}, {"attribute", Value::None()}}));
   STRIDE_ASSIGN_OR_RETURN(std::vector<Value> items, ItemsOf(v));
   const AttrGetter getter(a[1]);
   const std::string separator = PyStr(a[0]);
@@ -266,15 +270,17 @@ absl::StatusOr<Value> RejectAttr(EvalContext& ctx, const Value& v, const CallArg
 }
 
 absl::StatusOr<Value> Unique(EvalContext& ctx, const Value& v, const CallArgs& args) {
-  STRIDE_ASSIGN_OR_RETURN(auto a, BindArgs("unique", args, {{"case_sensitive", Value::Bool(false)},
-                                                            {"attribute", Value::None()}}));
+  STRIDE_ASSIGN_OR_RETURN(
+      auto a, BindArgs("unique", args,
+                       {{"case_sensitive", Value::Bool(false)}, {"attribute", Value::None()}}));
   STRIDE_ASSIGN_OR_RETURN(std::vector<Value> items, ItemsOf(v));
   const AttrGetter getter(a[1], !a[0].Truthy());
   std::vector<Value> out;
   std::vector<Value> seen;
   for (const Value& item : items) {
     STRIDE_ASSIGN_OR_RETURN(Value key, getter(item));
-    if (!a[0].Truthy() && a[1].is_none() && key.is_string()) key = Value::String(PyLower(key.str()));
+    if (!a[0].Truthy() && a[1].is_none() && key.is_string())
+      key = Value::String(PyLower(key.str()));
     if (key.is_dict() || (key.is_list() && !key.is_tuple())) {
       return TypeError(absl::StrCat("unhashable type: '", TypeName(key), "'"));
     }
@@ -295,9 +301,10 @@ absl::StatusOr<Value> Unique(EvalContext& ctx, const Value& v, const CallArgs& a
 }
 
 absl::StatusOr<Value> Sort(EvalContext& ctx, const Value& v, const CallArgs& args) {
-  STRIDE_ASSIGN_OR_RETURN(auto a, BindArgs("sort", args, {{"reverse", Value::Bool(false)},
-                                                          {"case_sensitive", Value::Bool(false)},
-                                                          {"attribute", Value::None()}}));
+  STRIDE_ASSIGN_OR_RETURN(auto a, BindArgs("sort", args,
+                                           {{"reverse", Value::Bool(false)},
+                                            {"case_sensitive", Value::Bool(false)},
+                                            {"attribute", Value::None()}}));
   STRIDE_ASSIGN_OR_RETURN(std::vector<Value> items, ItemsOf(v));
   STRIDE_RETURN_IF_ERROR(ctx.Charge(static_cast<int64_t>(items.size()) * 4));
   const AttrGetter getter(a[2], !a[1].Truthy());
@@ -313,13 +320,16 @@ absl::StatusOr<Value> Sort(EvalContext& ctx, const Value& v, const CallArgs& arg
 }
 
 absl::StatusOr<Value> DictSort(EvalContext& ctx, const Value& v, const CallArgs& args) {
-  STRIDE_ASSIGN_OR_RETURN(auto a, BindArgs("dictsort", args, {{"case_sensitive", Value::Bool(false)},
-                                                              {"by", Value::String("key")},
-                                                              {"reverse", Value::Bool(false)}}));
-  if (!v.is_dict()) return TypeError(absl::StrCat("'", TypeName(v), "' object has no attribute 'items'"));
+  STRIDE_ASSIGN_OR_RETURN(auto a, BindArgs("dictsort", args,
+                                           {{"case_sensitive", Value::Bool(false)},
+                                            {"by", Value::String("key")},
+                                            {"reverse", Value::Bool(false)}}));
+  if (!v.is_dict())
+    return TypeError(absl::StrCat("'", TypeName(v), "' object has no attribute 'items'"));
   const std::string by = PyStr(a[1]);
   if (by != "key" && by != "value") {
-    return absl::InvalidArgumentError("FilterArgumentError: You can only sort by either \"key\" or \"value\"");
+    return absl::InvalidArgumentError(
+        "FilterArgumentError: You can only sort by either \"key\" or \"value\"");
   }
   std::vector<Value> items;
   std::vector<Value> keys;
@@ -347,8 +357,8 @@ absl::StatusOr<Value> Reverse(EvalContext& ctx, const Value& v, const CallArgs& 
 }
 
 absl::StatusOr<Value> Sum(EvalContext& ctx, const Value& v, const CallArgs& args) {
-  STRIDE_ASSIGN_OR_RETURN(auto a, BindArgs("sum", args, {{"attribute", Value::None()},
-                                                         {"start", Value::Int(0)}}));
+  STRIDE_ASSIGN_OR_RETURN(
+      auto a, BindArgs("sum", args, {{"attribute", Value::None()}, {"start", Value::Int(0)}}));
   STRIDE_ASSIGN_OR_RETURN(std::vector<Value> items, ItemsOf(v));
   const AttrGetter getter(a[0]);
   Value total = a[1];
@@ -367,7 +377,8 @@ absl::StatusOr<Value> Max(EvalContext& ctx, const Value& v, const CallArgs& args
 }
 
 absl::StatusOr<Value> Batch(EvalContext& ctx, const Value& v, const CallArgs& args) {
-  STRIDE_ASSIGN_OR_RETURN(auto a, BindArgs("batch", args, {{"linecount"}, {"fill_with", Value::None()}}));
+  STRIDE_ASSIGN_OR_RETURN(auto a,
+                          BindArgs("batch", args, {{"linecount"}, {"fill_with", Value::None()}}));
   if (!(a[0].is_int() || a[0].is_bool()) || a[0].as_int() <= 0) {
     return absl::InvalidArgumentError("batch() linecount must be a positive integer");
   }

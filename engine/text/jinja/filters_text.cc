@@ -110,8 +110,8 @@ absl::StatusOr<Value> Title(EvalContext& ctx, const Value& v, const CallArgs& ar
   std::string out;
   bool word_start = true;
   for (char32_t cp : DecodeCodepoints(PyStr(v))) {
-    const bool sep = IsPyWhitespace(cp) || cp == '-' || cp == '(' || cp == '{' || cp == '[' ||
-                     cp == '<';
+    const bool sep =
+        IsPyWhitespace(cp) || cp == '-' || cp == '(' || cp == '{' || cp == '[' || cp == '<';
     if (sep) {
       AppendCodepoint(cp, &out);
       word_start = true;
@@ -131,14 +131,16 @@ absl::StatusOr<Value> Replace(EvalContext& ctx, const Value& v, const CallArgs& 
     STRIDE_RETURN_IF_ERROR(NeedInt(a[2]));
     count = a[2].as_int();
   }
-  STRIDE_ASSIGN_OR_RETURN(std::string out, PyReplace(ctx, PyStr(v), PyStr(a[0]), PyStr(a[1]), count));
+  STRIDE_ASSIGN_OR_RETURN(std::string out,
+                          PyReplace(ctx, PyStr(v), PyStr(a[0]), PyStr(a[1]), count));
   return Str(std::move(out));
 }
 
 absl::StatusOr<Value> Indent(EvalContext& ctx, const Value& v, const CallArgs& args) {
-  STRIDE_ASSIGN_OR_RETURN(auto a, BindArgs("indent", args, {{"width", Value::Int(4)},
-                                                            {"first", Value::Bool(false)},
-                                                            {"blank", Value::Bool(false)}}));
+  STRIDE_ASSIGN_OR_RETURN(auto a, BindArgs("indent", args,
+                                           {{"width", Value::Int(4)},
+                                            {"first", Value::Bool(false)},
+                                            {"blank", Value::Bool(false)}}));
   std::string indention;
   if (a[0].is_string()) {
     indention = a[0].str();
@@ -192,12 +194,23 @@ absl::StatusOr<Value> Escape(EvalContext& ctx, const Value& v, const CallArgs& a
   std::string out;
   for (char c : PyStr(v)) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&#34;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&#34;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   STRIDE_RETURN_IF_ERROR(ctx.CheckSize(out.size()));
@@ -233,10 +246,11 @@ absl::StatusOr<Value> Format(EvalContext& ctx, const Value& v, const CallArgs& a
 }
 
 absl::StatusOr<Value> Truncate(EvalContext& ctx, const Value& v, const CallArgs& args) {
-  STRIDE_ASSIGN_OR_RETURN(auto a, BindArgs("truncate", args, {{"length", Value::Int(255)},
-                                                              {"killwords", Value::Bool(false)},
-                                                              {"end", Str("...")},
-                                                              {"leeway", Value::Int(5)}}));
+  STRIDE_ASSIGN_OR_RETURN(auto a, BindArgs("truncate", args,
+                                           {{"length", Value::Int(255)},
+                                            {"killwords", Value::Bool(false)},
+                                            {"end", Str("...")},
+                                            {"leeway", Value::Int(5)}}));
   STRIDE_RETURN_IF_ERROR(NeedInt(a[0]));
   STRIDE_RETURN_IF_ERROR(NeedInt(a[3]));
   const std::u32string s = DecodeCodepoints(PyStr(v));
@@ -260,10 +274,11 @@ absl::StatusOr<Value> Truncate(EvalContext& ctx, const Value& v, const CallArgs&
 }
 
 absl::StatusOr<Value> ToJson(EvalContext& ctx, const Value& v, const CallArgs& args) {
-  STRIDE_ASSIGN_OR_RETURN(auto a, BindArgs("tojson", args, {{"ensure_ascii", Value::Bool(false)},
-                                                            {"indent", Value::None()},
-                                                            {"separators", Value::None()},
-                                                            {"sort_keys", Value::Bool(false)}}));
+  STRIDE_ASSIGN_OR_RETURN(auto a, BindArgs("tojson", args,
+                                           {{"ensure_ascii", Value::Bool(false)},
+                                            {"indent", Value::None()},
+                                            {"separators", Value::None()},
+                                            {"sort_keys", Value::Bool(false)}}));
   JsonDumpOptions options;
   options.ensure_ascii = a[0].Truthy();
   if (a[1].is_string()) {
@@ -291,8 +306,8 @@ absl::StatusOr<Value> ToJson(EvalContext& ctx, const Value& v, const CallArgs& a
 }
 
 absl::StatusOr<Value> Int(EvalContext& ctx, const Value& v, const CallArgs& args) {
-  STRIDE_ASSIGN_OR_RETURN(auto a, BindArgs("int", args, {{"default", Value::Int(0)},
-                                                         {"base", Value::Int(10)}}));
+  STRIDE_ASSIGN_OR_RETURN(
+      auto a, BindArgs("int", args, {{"default", Value::Int(0)}, {"base", Value::Int(10)}}));
   if (v.is_undefined()) return UndefinedError(v);
   if (v.is_int() || v.is_bool()) return Value::Int(v.as_int());
   if (v.is_float()) {
@@ -328,19 +343,19 @@ absl::StatusOr<Value> Abs(EvalContext& ctx, const Value& v, const CallArgs& args
   STRIDE_RETURN_IF_ERROR(BindArgs("abs", args, {}).status());
   if (v.is_float()) return Value::Float(std::fabs(v.as_float()));
   if (v.is_int() || v.is_bool()) {
-    if (v.as_int() == INT64_MIN) return absl::InvalidArgumentError("OverflowError: integer overflow");
+    if (v.as_int() == INT64_MIN)
+      return absl::InvalidArgumentError("OverflowError: integer overflow");
     return Value::Int(v.as_int() < 0 ? -v.as_int() : v.as_int());
   }
   return TypeError(absl::StrCat("bad operand type for abs(): '", TypeName(v), "'"));
 }
 
 absl::StatusOr<Value> Round(EvalContext& ctx, const Value& v, const CallArgs& args) {
-  STRIDE_ASSIGN_OR_RETURN(auto a, BindArgs("round", args, {{"precision", Value::Int(0)},
-                                                           {"method", Str("common")}}));
+  STRIDE_ASSIGN_OR_RETURN(
+      auto a, BindArgs("round", args, {{"precision", Value::Int(0)}, {"method", Str("common")}}));
   const std::string method = PyStr(a[1]);
   if (method != "common" && method != "ceil" && method != "floor") {
-    return absl::InvalidArgumentError(
-        "FilterArgumentError: method must be common, ceil or floor");
+    return absl::InvalidArgumentError("FilterArgumentError: method must be common, ceil or floor");
   }
   if (!v.is_number()) {
     return TypeError(absl::StrCat("type ", TypeName(v), " doesn't define __round__ method"));
@@ -370,8 +385,9 @@ absl::StatusOr<Value> Round(EvalContext& ctx, const Value& v, const CallArgs& ar
 }
 
 absl::StatusOr<Value> Default(EvalContext& ctx, const Value& v, const CallArgs& args) {
-  STRIDE_ASSIGN_OR_RETURN(auto a, BindArgs("default", args, {{"default_value", Str("")},
-                                                             {"boolean", Value::Bool(false)}}));
+  STRIDE_ASSIGN_OR_RETURN(
+      auto a,
+      BindArgs("default", args, {{"default_value", Str("")}, {"boolean", Value::Bool(false)}}));
   if (v.is_undefined() || (a[1].Truthy() && !v.Truthy())) return a[0];
   return v;
 }

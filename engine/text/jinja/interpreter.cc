@@ -36,7 +36,8 @@ class MacroCallable : public Callable {
 // RAII: runs a body in a fresh child scope of `parent`.
 class ScopeGuard {
  public:
-  ScopeGuard(std::shared_ptr<Interpreter::Frame>* current, std::shared_ptr<Interpreter::Frame> parent)
+  ScopeGuard(std::shared_ptr<Interpreter::Frame>* current,
+             std::shared_ptr<Interpreter::Frame> parent)
       : current_(current), saved_(*current) {
     auto frame = std::make_shared<Interpreter::Frame>();
     frame->parent = std::move(parent);
@@ -93,8 +94,8 @@ absl::Status Interpreter::Append(std::string_view text) {
 
 absl::Status Interpreter::Locate(absl::Status status, size_t offset) const {
   if (status.ok() || absl::StartsWith(status.message(), "line ")) return status;
-  return absl::Status(status.code(), absl::StrCat(DescribeLocation(source_, offset), ": ",
-                                                  status.message()));
+  return absl::Status(status.code(),
+                      absl::StrCat(DescribeLocation(source_, offset), ": ", status.message()));
 }
 
 Value Interpreter::Lookup(const std::string& name) const {
@@ -310,11 +311,12 @@ absl::StatusOr<Value> Interpreter::CallMacro(const Stmt& macro,
     size_t i = 0;
     while (i < params.size() && params[i].name != key) ++i;
     if (i == params.size()) {
-      return TypeError(absl::StrCat("macro '", macro.text, "' takes no keyword argument '", key, "'"));
+      return TypeError(
+          absl::StrCat("macro '", macro.text, "' takes no keyword argument '", key, "'"));
     }
     if (bound[i].has_value()) {
-      return TypeError(absl::StrCat("macro '", macro.text, "' got multiple values for argument '",
-                                    key, "'"));
+      return TypeError(
+          absl::StrCat("macro '", macro.text, "' got multiple values for argument '", key, "'"));
     }
     bound[i] = value;
   }

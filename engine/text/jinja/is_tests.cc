@@ -18,10 +18,10 @@ Result NoArgs(std::string_view name, const CallArgs& args) {
   return true;
 }
 
-#define STRIDE_SIMPLE_TEST(Name, test_name, expr)                            \
-  Result Name(EvalContext&, const Value& v, const CallArgs& args) {          \
-    STRIDE_RETURN_IF_ERROR(NoArgs(test_name, args).status());                \
-    return (expr);                                                           \
+#define STRIDE_SIMPLE_TEST(Name, test_name, expr)                   \
+  Result Name(EvalContext&, const Value& v, const CallArgs& args) { \
+    STRIDE_RETURN_IF_ERROR(NoArgs(test_name, args).status());       \
+    return (expr);                                                  \
   }
 
 STRIDE_SIMPLE_TEST(Defined, "defined", !v.is_undefined())
@@ -102,10 +102,14 @@ Result SameAs(EvalContext&, const Value& v, const CallArgs& args) {
   const Value& o = a[0];
   if (v.kind() != o.kind()) return false;
   switch (v.kind()) {
-    case ValueKind::kList: return &v.list() == &o.list();
-    case ValueKind::kDict: return &v.dict() == &o.dict();
-    case ValueKind::kUndefined: return false;
-    default: return Equals(v, o);
+    case ValueKind::kList:
+      return &v.list() == &o.list();
+    case ValueKind::kDict:
+      return &v.dict() == &o.dict();
+    case ValueKind::kUndefined:
+      return false;
+    default:
+      return Equals(v, o);
   }
 }
 

@@ -87,9 +87,8 @@ class Lexer {
         break;
       }
       const char kind = src[tag + 1];
-      const char sign = (tag + 2 < src.size() && (src[tag + 2] == '-' || src[tag + 2] == '+'))
-                            ? src[tag + 2]
-                            : 0;
+      const char sign =
+          (tag + 2 < src.size() && (src[tag + 2] == '-' || src[tag + 2] == '+')) ? src[tag + 2] : 0;
       std::string_view text(src.data() + pos, tag - pos);
       if (sign == '-') {
         text = text.substr(0, RStripLength(text));
@@ -122,9 +121,9 @@ class Lexer {
 
  private:
   absl::Status Error(size_t offset, std::string_view message) const {
-    return absl::InvalidArgumentError(
-        absl::StrCat("template syntax error at ", DescribeLocation(out_.source, offset), ": ",
-                     std::string(message)));
+    return absl::InvalidArgumentError(absl::StrCat("template syntax error at ",
+                                                   DescribeLocation(out_.source, offset), ": ",
+                                                   std::string(message)));
   }
 
   size_t FindTagStart(size_t pos) const {
@@ -334,16 +333,16 @@ class Lexer {
         size_t end = pos + 2;
         if (end < src.size() && src[end] == '_') ++end;
         const size_t digits_start = end;
-        while (end < src.size() &&
-               ((HexValue(src[end]) >= 0 && HexValue(src[end]) < base) ||
-                (src[end] == '_' && end > digits_start))) {
+        while (end < src.size() && ((HexValue(src[end]) >= 0 && HexValue(src[end]) < base) ||
+                                    (src[end] == '_' && end > digits_start))) {
           ++end;
         }
         const std::string digits = clean(digits_start, end);
         if (digits.empty()) return Error(pos, "invalid integer literal");
         errno = 0;
         const unsigned long long v = std::strtoull(digits.c_str(), nullptr, base);
-        if (errno != 0 || v > static_cast<unsigned long long>(std::numeric_limits<int64_t>::max())) {
+        if (errno != 0 ||
+            v > static_cast<unsigned long long>(std::numeric_limits<int64_t>::max())) {
           return Error(pos, "integer literal too large");
         }
         Token t;
@@ -407,17 +406,38 @@ class Lexer {
       const char e = src[p + 1];
       p += 2;
       switch (e) {
-        case '\n': break;  // line continuation
-        case '\\': out.push_back('\\'); break;
-        case '\'': out.push_back('\''); break;
-        case '"': out.push_back('"'); break;
-        case 'a': out.push_back('\a'); break;
-        case 'b': out.push_back('\b'); break;
-        case 'f': out.push_back('\f'); break;
-        case 'n': out.push_back('\n'); break;
-        case 'r': out.push_back('\r'); break;
-        case 't': out.push_back('\t'); break;
-        case 'v': out.push_back('\v'); break;
+        case '\n':
+          break;  // line continuation
+        case '\\':
+          out.push_back('\\');
+          break;
+        case '\'':
+          out.push_back('\'');
+          break;
+        case '"':
+          out.push_back('"');
+          break;
+        case 'a':
+          out.push_back('\a');
+          break;
+        case 'b':
+          out.push_back('\b');
+          break;
+        case 'f':
+          out.push_back('\f');
+          break;
+        case 'n':
+          out.push_back('\n');
+          break;
+        case 'r':
+          out.push_back('\r');
+          break;
+        case 't':
+          out.push_back('\t');
+          break;
+        case 'v':
+          out.push_back('\v');
+          break;
         case 'x':
         case 'u':
         case 'U': {
@@ -432,7 +452,8 @@ class Lexer {
           p += n;
           if (cp > 0x10FFFF) return Error(pos, "illegal Unicode character in escape");
           // Join an escaped surrogate pair; a lone surrogate cannot be UTF-8 and becomes U+FFFD.
-          if (cp >= 0xD800 && cp <= 0xDBFF && src.compare(p, 2, "\\u") == 0 && p + 6 <= src.size()) {
+          if (cp >= 0xD800 && cp <= 0xDBFF && src.compare(p, 2, "\\u") == 0 &&
+              p + 6 <= src.size()) {
             uint32_t low = 0;
             bool ok = true;
             for (int i = 0; i < 4; ++i) {

@@ -15,7 +15,7 @@
 namespace stride::engine::text::jinja {
 
 struct LexedTemplate {
-  std::string source;  // newline-normalized; token offsets point into it
+  std::string source;         // newline-normalized; token offsets point into it
   std::vector<Token> tokens;  // ends with kEndOfInput
 };
 

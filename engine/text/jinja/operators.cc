@@ -1,7 +1,7 @@
 #include "engine/text/jinja/operators.h"
 
-#include <cmath>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <limits>
 
@@ -15,13 +15,20 @@ namespace {
 
 const char* OpSymbol(BinaryOp op) {
   switch (op) {
-    case BinaryOp::kAdd: return "+";
-    case BinaryOp::kSub: return "-";
-    case BinaryOp::kMul: return "*";
-    case BinaryOp::kDiv: return "/";
-    case BinaryOp::kFloorDiv: return "//";
-    case BinaryOp::kMod: return "%";
-    case BinaryOp::kPow: return "** or pow()";
+    case BinaryOp::kAdd:
+      return "+";
+    case BinaryOp::kSub:
+      return "-";
+    case BinaryOp::kMul:
+      return "*";
+    case BinaryOp::kDiv:
+      return "/";
+    case BinaryOp::kFloorDiv:
+      return "//";
+    case BinaryOp::kMod:
+      return "%";
+    case BinaryOp::kPow:
+      return "** or pow()";
   }
   return "?";
 }
@@ -70,9 +77,12 @@ absl::StatusOr<Value> Arithmetic(BinaryOp op, const Value& a, const Value& b) {
     const double x = a.as_number();
     const double y = b.as_number();
     switch (op) {
-      case BinaryOp::kAdd: return Value::Float(x + y);
-      case BinaryOp::kSub: return Value::Float(x - y);
-      case BinaryOp::kMul: return Value::Float(x * y);
+      case BinaryOp::kAdd:
+        return Value::Float(x + y);
+      case BinaryOp::kSub:
+        return Value::Float(x - y);
+      case BinaryOp::kMul:
+        return Value::Float(x * y);
       case BinaryOp::kDiv:
         if (y == 0) return absl::InvalidArgumentError("ZeroDivisionError: float division by zero");
         return Value::Float(x / y);
@@ -115,8 +125,7 @@ absl::StatusOr<Value> Arithmetic(BinaryOp op, const Value& a, const Value& b) {
     case BinaryOp::kFloorDiv:
     case BinaryOp::kMod: {
       if (y == 0) {
-        return absl::InvalidArgumentError(
-            "ZeroDivisionError: integer division or modulo by zero");
+        return absl::InvalidArgumentError("ZeroDivisionError: integer division or modulo by zero");
       }
       if (x == std::numeric_limits<int64_t>::min() && y == -1) {
         if (op == BinaryOp::kMod) return Value::Int(0);
@@ -164,8 +173,8 @@ absl::StatusOr<Value> BinaryOperation(EvalContext& ctx, BinaryOp op, const Value
         return Value::List(std::move(items), a.is_tuple());
       }
       if (a.is_string() || a.is_list()) {
-        return TypeError(absl::StrCat("can only concatenate ", TypeName(a), " (not \"",
-                                      TypeName(b), "\") to ", TypeName(a)));
+        return TypeError(absl::StrCat("can only concatenate ", TypeName(a), " (not \"", TypeName(b),
+                                      "\") to ", TypeName(a)));
       }
       break;
     case BinaryOp::kMul:
@@ -228,8 +237,8 @@ absl::StatusOr<int> ThreeWayCompare(const Value& a, const Value& b) {
     }
     return x.size() < y.size() ? -1 : x.size() > y.size() ? 1 : 0;
   }
-  return TypeError(absl::StrCat("'<' not supported between instances of '", TypeName(a),
-                                "' and '", TypeName(b), "'"));
+  return TypeError(absl::StrCat("'<' not supported between instances of '", TypeName(a), "' and '",
+                                TypeName(b), "'"));
 }
 
 absl::StatusOr<bool> Contains(const Value& container, const Value& item) {
@@ -238,8 +247,8 @@ absl::StatusOr<bool> Contains(const Value& container, const Value& item) {
       return false;
     case ValueKind::kString:
       if (!item.is_string()) {
-        return TypeError(absl::StrCat("'in <string>' requires string as left operand, not ",
-                                      TypeName(item)));
+        return TypeError(
+            absl::StrCat("'in <string>' requires string as left operand, not ", TypeName(item)));
       }
       return container.str().find(item.str()) != std::string::npos;
     case ValueKind::kList:
@@ -259,9 +268,12 @@ absl::StatusOr<bool> Contains(const Value& container, const Value& item) {
 
 absl::StatusOr<bool> Compare(CompareOp op, const Value& a, const Value& b) {
   switch (op) {
-    case CompareOp::kEq: return Equals(a, b);
-    case CompareOp::kNe: return !Equals(a, b);
-    case CompareOp::kIn: return Contains(b, a);
+    case CompareOp::kEq:
+      return Equals(a, b);
+    case CompareOp::kNe:
+      return !Equals(a, b);
+    case CompareOp::kIn:
+      return Contains(b, a);
     case CompareOp::kNotIn: {
       STRIDE_ASSIGN_OR_RETURN(bool in, Contains(b, a));
       return !in;
@@ -274,18 +286,25 @@ absl::StatusOr<bool> Compare(CompareOp op, const Value& a, const Value& b) {
   }
   auto c = ThreeWayCompare(a, b);
   if (!c.ok()) {
-    const char* sym = op == CompareOp::kLt ? "<" : op == CompareOp::kLe ? "<=" :
-                      op == CompareOp::kGt ? ">" : ">=";
+    const char* sym = op == CompareOp::kLt   ? "<"
+                      : op == CompareOp::kLe ? "<="
+                      : op == CompareOp::kGt ? ">"
+                                             : ">=";
     if (a.is_undefined() || b.is_undefined()) return c.status();
-    return TypeError(absl::StrCat("'", sym, "' not supported between instances of '",
-                                  TypeName(a), "' and '", TypeName(b), "'"));
+    return TypeError(absl::StrCat("'", sym, "' not supported between instances of '", TypeName(a),
+                                  "' and '", TypeName(b), "'"));
   }
   switch (op) {
-    case CompareOp::kLt: return *c < 0;
-    case CompareOp::kLe: return *c <= 0;
-    case CompareOp::kGt: return *c > 0;
-    case CompareOp::kGe: return *c >= 0;
-    default: return false;
+    case CompareOp::kLt:
+      return *c < 0;
+    case CompareOp::kLe:
+      return *c <= 0;
+    case CompareOp::kGt:
+      return *c > 0;
+    case CompareOp::kGe:
+      return *c >= 0;
+    default:
+      return false;
   }
 }
 

@@ -15,28 +15,40 @@ absl::Status Parser::DepthGuard::CheckDepth(const Parser* parser) {
 
 std::string Parser::Describe(const Token& token) {
   switch (token.type) {
-    case TokenType::kText: return "text";
-    case TokenType::kVariableBegin: return "'{{'";
-    case TokenType::kVariableEnd: return "end of print statement '}}'";
-    case TokenType::kBlockBegin: return "'{%'";
-    case TokenType::kBlockEnd: return "end of statement block '%}'";
-    case TokenType::kName: return absl::StrCat("'", token.text, "'");
-    case TokenType::kString: return "string literal";
-    case TokenType::kInteger: return "integer literal";
-    case TokenType::kFloat: return "float literal";
-    case TokenType::kOperator: return absl::StrCat("'", token.text, "'");
-    case TokenType::kEndOfInput: return "end of template";
+    case TokenType::kText:
+      return "text";
+    case TokenType::kVariableBegin:
+      return "'{{'";
+    case TokenType::kVariableEnd:
+      return "end of print statement '}}'";
+    case TokenType::kBlockBegin:
+      return "'{%'";
+    case TokenType::kBlockEnd:
+      return "end of statement block '%}'";
+    case TokenType::kName:
+      return absl::StrCat("'", token.text, "'");
+    case TokenType::kString:
+      return "string literal";
+    case TokenType::kInteger:
+      return "integer literal";
+    case TokenType::kFloat:
+      return "float literal";
+    case TokenType::kOperator:
+      return absl::StrCat("'", token.text, "'");
+    case TokenType::kEndOfInput:
+      return "end of template";
   }
   return "token";
 }
 
 absl::Status Parser::Error(size_t offset, std::string_view message) const {
-  return absl::InvalidArgumentError(absl::StrCat("template syntax error at ",
-                                                 DescribeLocation(source_, offset), ": ", std::string(message)));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "template syntax error at ", DescribeLocation(source_, offset), ": ", std::string(message)));
 }
 
 absl::Status Parser::Unexpected(std::string_view expected) const {
-  return Error(Current().offset, absl::StrCat("expected ", std::string(expected), ", got ", Describe(Current())));
+  return Error(Current().offset,
+               absl::StrCat("expected ", std::string(expected), ", got ", Describe(Current())));
 }
 
 bool Parser::SkipOperator(std::string_view op) {
@@ -87,7 +99,8 @@ absl::StatusOr<StmtList> Parser::ParseBody(const std::set<std::string_view>& end
       case TokenType::kEndOfInput: {
         if (end_names.empty()) return body;
         std::string names;
-        for (std::string_view n : end_names) absl::StrAppend(&names, names.empty() ? "" : " or ", "'", std::string(n), "'");
+        for (std::string_view n : end_names)
+          absl::StrAppend(&names, names.empty() ? "" : " or ", "'", std::string(n), "'");
         return Error(token.offset, absl::StrCat("unexpected end of template, expected ", names));
       }
       case TokenType::kText: {
@@ -166,8 +179,8 @@ absl::StatusOr<std::unique_ptr<Stmt>> Parser::ParseStatement() {
     return stmt;
   }
   static const std::set<std::string_view> kUnsupported = {
-      "block", "extends", "include", "import", "from", "call", "autoescape", "trans",
-      "pluralize", "do", "print", "macro_call", "debug"};
+      "block", "extends",   "include", "import", "from",       "call", "autoescape",
+      "trans", "pluralize", "do",      "print",  "macro_call", "debug"};
   if (kUnsupported.count(name) > 0) {
     return Error(offset, absl::StrCat("unsupported tag '", name, "'"));
   }
@@ -195,8 +208,7 @@ absl::StatusOr<AssignTarget> Parser::ParseAssignTarget(bool allow_tuple, bool al
     target.names.push_back(next);
   }
   for (const std::string& n : target.names) {
-    if (n == "true" || n == "false" || n == "none" || n == "True" || n == "False" ||
-        n == "None") {
+    if (n == "true" || n == "false" || n == "none" || n == "True" || n == "False" || n == "None") {
       return Error(Current().offset, absl::StrCat("cannot assign to '", n, "'"));
     }
   }

@@ -44,8 +44,8 @@ absl::StatusOr<std::unique_ptr<Expr>> Parser::ParseTuple(bool with_condition,
   while (true) {
     if (!items.empty()) STRIDE_RETURN_IF_ERROR(ExpectOperator(","));
     const Token& t = Current();
-    if (t.type == TokenType::kVariableEnd || t.type == TokenType::kBlockEnd ||
-        t.IsOperator(")") || (!end_name.empty() && t.IsName(end_name))) {
+    if (t.type == TokenType::kVariableEnd || t.type == TokenType::kBlockEnd || t.IsOperator(")") ||
+        (!end_name.empty() && t.IsName(end_name))) {
       break;
     }
     STRIDE_ASSIGN_OR_RETURN(auto item, ParseExpression(with_condition));
@@ -503,8 +503,8 @@ absl::StatusOr<std::unique_ptr<Expr>> Parser::ParseTest(std::unique_ptr<Expr> no
   if (t.IsOperator("(")) {
     STRIDE_RETURN_IF_ERROR(ParseCallArgs(test.get()));
   } else if ((t.type == TokenType::kName || t.type == TokenType::kString ||
-              t.type == TokenType::kInteger || t.type == TokenType::kFloat ||
-              t.IsOperator("[") || t.IsOperator("{")) &&
+              t.type == TokenType::kInteger || t.type == TokenType::kFloat || t.IsOperator("[") ||
+              t.IsOperator("{")) &&
              !t.IsName("else") && !t.IsName("or") && !t.IsName("and")) {
     if (t.IsName("is")) return Error(t.offset, "you cannot chain multiple tests with 'is'");
     // `x is divisibleby 3`: one argument without parentheses.

@@ -37,16 +37,16 @@ void ClampRange(const Value& start, const Value& end, size_t n, size_t* lo, size
 
 absl::StatusOr<Value> AffixTest(const Value& self, const CallArgs& args, bool prefix) {
   const char* name = prefix ? "startswith" : "endswith";
-  STRIDE_ASSIGN_OR_RETURN(auto a, BindArgs(name, args, {{"affix"}, {"start", Value::None()},
-                                                         {"end", Value::None()}}));
+  STRIDE_ASSIGN_OR_RETURN(
+      auto a, BindArgs(name, args, {{"affix"}, {"start", Value::None()}, {"end", Value::None()}}));
   std::vector<Value> candidates;
   if (a[0].is_tuple()) {
     candidates = a[0].items();
   } else if (a[0].is_string()) {
     candidates.push_back(a[0]);
   } else {
-    return TypeError(absl::StrCat(name, " first arg must be str or a tuple of str, not ",
-                                  TypeName(a[0])));
+    return TypeError(
+        absl::StrCat(name, " first arg must be str or a tuple of str, not ", TypeName(a[0])));
   }
   const std::u32string cps = DecodeCodepoints(self.str());
   size_t lo, hi;
@@ -54,7 +54,8 @@ absl::StatusOr<Value> AffixTest(const Value& self, const CallArgs& args, bool pr
   if (lo > hi) return Value::Bool(false);
   const std::u32string_view range(cps.data() + lo, hi - lo);
   for (const Value& c : candidates) {
-    if (!c.is_string()) return TypeError(absl::StrCat("tuple for ", name, " must only contain str"));
+    if (!c.is_string())
+      return TypeError(absl::StrCat("tuple for ", name, " must only contain str"));
     const std::u32string affix = DecodeCodepoints(c.str());
     if (affix.size() > range.size()) continue;
     if (prefix ? range.substr(0, affix.size()) == affix
@@ -75,10 +76,11 @@ absl::StatusOr<Value> EndsWith(EvalContext&, const Value& self, const CallArgs& 
 absl::StatusOr<Value> SplitImpl(EvalContext& ctx, const Value& self, const CallArgs& args,
                                 bool from_right) {
   const char* name = from_right ? "rsplit" : "split";
-  STRIDE_ASSIGN_OR_RETURN(auto a,
-                          BindArgs(name, args, {{"sep", Value::None()}, {"maxsplit", Value::Int(-1)}}));
+  STRIDE_ASSIGN_OR_RETURN(
+      auto a, BindArgs(name, args, {{"sep", Value::None()}, {"maxsplit", Value::Int(-1)}}));
   if (!a[1].is_int() && !a[1].is_bool()) {
-    return TypeError(absl::StrCat("'", TypeName(a[1]), "' object cannot be interpreted as an integer"));
+    return TypeError(
+        absl::StrCat("'", TypeName(a[1]), "' object cannot be interpreted as an integer"));
   }
   std::vector<std::string> parts;
   if (a[0].is_none()) {
@@ -105,7 +107,8 @@ absl::StatusOr<Value> RSplit(EvalContext& ctx, const Value& self, const CallArgs
 absl::StatusOr<Value> SplitLinesMethod(EvalContext& ctx, const Value& self, const CallArgs& args) {
   STRIDE_ASSIGN_OR_RETURN(auto a, BindArgs("splitlines", args, {{"keepends", Value::Bool(false)}}));
   std::vector<Value> items;
-  for (std::string& line : SplitLines(self.str(), a[0].Truthy())) items.push_back(Str(std::move(line)));
+  for (std::string& line : SplitLines(self.str(), a[0].Truthy()))
+    items.push_back(Str(std::move(line)));
   return Value::List(std::move(items));
 }
 
@@ -152,19 +155,19 @@ absl::StatusOr<Value> SwapCase(EvalContext&, const Value& self, const CallArgs& 
 }
 
 absl::StatusOr<Value> Replace(EvalContext& ctx, const Value& self, const CallArgs& args) {
-  STRIDE_ASSIGN_OR_RETURN(auto a, BindArgs("replace", args, {{"old"}, {"new"}, {"count", Value::Int(-1)}}));
+  STRIDE_ASSIGN_OR_RETURN(auto a,
+                          BindArgs("replace", args, {{"old"}, {"new"}, {"count", Value::Int(-1)}}));
   STRIDE_RETURN_IF_ERROR(ExpectString("replace", a[0]));
   STRIDE_RETURN_IF_ERROR(ExpectString("replace", a[1]));
-  STRIDE_ASSIGN_OR_RETURN(std::string out,
-                          PyReplace(ctx, self.str(), a[0].str(), a[1].str(),
-                                    a[2].is_none() ? -1 : a[2].as_int()));
+  STRIDE_ASSIGN_OR_RETURN(std::string out, PyReplace(ctx, self.str(), a[0].str(), a[1].str(),
+                                                     a[2].is_none() ? -1 : a[2].as_int()));
   return Str(std::move(out));
 }
 
 absl::StatusOr<Value> FindImpl(const Value& self, const CallArgs& args, const char* name,
                                bool from_right, bool raise) {
-  STRIDE_ASSIGN_OR_RETURN(auto a, BindArgs(name, args, {{"sub"}, {"start", Value::None()},
-                                                         {"end", Value::None()}}));
+  STRIDE_ASSIGN_OR_RETURN(
+      auto a, BindArgs(name, args, {{"sub"}, {"start", Value::None()}, {"end", Value::None()}}));
   STRIDE_RETURN_IF_ERROR(ExpectString(name, a[0]));
   const std::u32string cps = DecodeCodepoints(self.str());
   const std::u32string sub = DecodeCodepoints(a[0].str());
@@ -194,8 +197,8 @@ absl::StatusOr<Value> RIndex(EvalContext&, const Value& self, const CallArgs& ar
 }
 
 absl::StatusOr<Value> Count(EvalContext&, const Value& self, const CallArgs& args) {
-  STRIDE_ASSIGN_OR_RETURN(auto a, BindArgs("count", args, {{"sub"}, {"start", Value::None()},
-                                                            {"end", Value::None()}}));
+  STRIDE_ASSIGN_OR_RETURN(
+      auto a, BindArgs("count", args, {{"sub"}, {"start", Value::None()}, {"end", Value::None()}}));
   STRIDE_RETURN_IF_ERROR(ExpectString("count", a[0]));
   const std::u32string cps = DecodeCodepoints(self.str());
   const std::u32string sub = DecodeCodepoints(a[0].str());
@@ -252,7 +255,8 @@ absl::StatusOr<Value> Pad(EvalContext& ctx, const Value& self, const CallArgs& a
                           const char* name, int mode) {
   STRIDE_ASSIGN_OR_RETURN(auto a, BindArgs(name, args, {{"width"}, {"fillchar", Str(" ")}}));
   if (!a[0].is_int() && !a[0].is_bool()) {
-    return TypeError(absl::StrCat("'", TypeName(a[0]), "' object cannot be interpreted as an integer"));
+    return TypeError(
+        absl::StrCat("'", TypeName(a[0]), "' object cannot be interpreted as an integer"));
   }
   if (!a[1].is_string() || CodepointCount(a[1].str()) != 1) {
     return TypeError("The fill character must be exactly one character long");
@@ -310,7 +314,8 @@ absl::StatusOr<Value> RemoveSuffix(EvalContext&, const Value& self, const CallAr
 }
 
 absl::StatusOr<Value> PartitionImpl(const Value& self, const CallArgs& args, bool from_right) {
-  STRIDE_ASSIGN_OR_RETURN(auto a, BindArgs(from_right ? "rpartition" : "partition", args, {{"sep"}}));
+  STRIDE_ASSIGN_OR_RETURN(auto a,
+                          BindArgs(from_right ? "rpartition" : "partition", args, {{"sep"}}));
   STRIDE_RETURN_IF_ERROR(ExpectString("partition", a[0]));
   if (a[0].str().empty()) return absl::InvalidArgumentError("ValueError: empty separator");
   const std::string& s = self.str();

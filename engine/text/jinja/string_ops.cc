@@ -94,8 +94,8 @@ std::vector<std::string> SplitLines(std::string_view s, bool keepends) {
     }
     size_t end = i + 1;
     if (c == '\r' && end < cps.size() && cps[end] == '\n') ++end;
-    lines.push_back(EncodeCodepoints(
-        std::u32string_view(cps.data() + start, (keepends ? end : i) - start)));
+    lines.push_back(
+        EncodeCodepoints(std::u32string_view(cps.data() + start, (keepends ? end : i) - start)));
     start = i = end;
   }
   if (start < cps.size()) {
@@ -110,7 +110,9 @@ std::string PyStrip(std::string_view s, const std::string* chars, bool left, boo
   if (chars != nullptr) {
     for (char32_t cp : DecodeCodepoints(*chars)) set.insert(cp);
   }
-  auto strip = [&](char32_t cp) { return chars == nullptr ? IsPyWhitespace(cp) : set.contains(cp); };
+  auto strip = [&](char32_t cp) {
+    return chars == nullptr ? IsPyWhitespace(cp) : set.contains(cp);
+  };
   size_t lo = 0;
   size_t hi = cps.size();
   if (left) {
@@ -211,26 +213,30 @@ absl::StatusOr<std::string> ApplySpec(const Value& v, std::string_view spec) {
   if (i < spec.size() && spec[i] == '.') {
     precision = 0;
     ++i;
-    while (i < spec.size() && std::isdigit(static_cast<unsigned char>(spec[i])) && precision < 100) {
+    while (i < spec.size() && std::isdigit(static_cast<unsigned char>(spec[i])) &&
+           precision < 100) {
       precision = precision * 10 + (spec[i++] - '0');
     }
   }
   const char type = i < spec.size() ? spec[i++] : 0;
   if (i != spec.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("ValueError: unsupported format spec '", std::string(spec), "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("ValueError: unsupported format spec '", std::string(spec), "'"));
   }
   std::string text;
   if (type == 'f' || type == 'F' || type == 'e' || type == 'g' || type == '%') {
     if (!v.is_number()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "ValueError: Unknown format code '", std::string(1, type), "' for object of type '",
-          TypeName(v), "'"));
+      return absl::InvalidArgumentError(absl::StrCat("ValueError: Unknown format code '",
+                                                     std::string(1, type), "' for object of type '",
+                                                     TypeName(v), "'"));
     }
     char buf[512];
     const double x = type == '%' ? v.as_number() * 100 : v.as_number();
-    std::snprintf(buf, sizeof(buf), absl::StrCat("%.", precision < 0 ? 6 : precision,
-                                                 std::string(1, type == '%' ? 'f' : type)).c_str(),
-                  x);
+    std::snprintf(
+        buf, sizeof(buf),
+        absl::StrCat("%.", precision < 0 ? 6 : precision, std::string(1, type == '%' ? 'f' : type))
+            .c_str(),
+        x);
     text = buf;
     if (type == '%') text += "%";
   } else if (type == 'd') {
@@ -247,7 +253,8 @@ absl::StatusOr<std::string> ApplySpec(const Value& v, std::string_view spec) {
       text = EncodeCodepoints(cps);
     }
   } else {
-    return absl::InvalidArgumentError(absl::StrCat("ValueError: unsupported format spec '", std::string(spec), "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("ValueError: unsupported format spec '", std::string(spec), "'"));
   }
   if (align == 0) align = v.is_number() && !v.is_bool() ? '>' : '<';
   return PyPad(text, width, fill, align == '<' ? -1 : align == '>' ? 1 : 0);
@@ -301,12 +308,14 @@ absl::StatusOr<std::string> PyStrFormat(EvalContext& ctx, std::string_view forma
     while (name_end < field.size() && field[name_end] != '.' && field[name_end] != '[') ++name_end;
     const std::string_view name = field.substr(0, name_end);
     Value value;
-    if (name.empty() || std::all_of(name.begin(), name.end(),
-                                    [](char d) { return std::isdigit(static_cast<unsigned char>(d)); })) {
-      const size_t index = name.empty() ? auto_index++ : std::strtoul(std::string(name).c_str(), nullptr, 10);
+    if (name.empty() || std::all_of(name.begin(), name.end(), [](char d) {
+          return std::isdigit(static_cast<unsigned char>(d));
+        })) {
+      const size_t index =
+          name.empty() ? auto_index++ : std::strtoul(std::string(name).c_str(), nullptr, 10);
       if (index >= args.positional.size()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("IndexError: Replacement index ", index, " out of range for positional args tuple"));
+        return absl::InvalidArgumentError(absl::StrCat("IndexError: Replacement index ", index,
+                                                       " out of range for positional args tuple"));
       }
       value = args.positional[index];
     } else {
@@ -317,7 +326,8 @@ absl::StatusOr<std::string> PyStrFormat(EvalContext& ctx, std::string_view forma
           found = true;
         }
       }
-      if (!found) return absl::InvalidArgumentError(absl::StrCat("KeyError: '", std::string(name), "'"));
+      if (!found)
+        return absl::InvalidArgumentError(absl::StrCat("KeyError: '", std::string(name), "'"));
     }
     // .attr and [key] lookups.
     size_t p = name_end;

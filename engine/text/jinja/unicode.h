@@ -27,14 +27,14 @@ char32_t ToUpper(char32_t cp);
 char32_t ToLower(char32_t cp);
 
 // Character classes with Python's meaning (approximated through Unicode general categories).
-bool IsPrintable(char32_t cp);  // str.isprintable(): what repr() leaves unescaped
-bool IsAlpha(char32_t cp);      // letters (L*)
-bool IsDecimal(char32_t cp);    // Nd
+bool IsPrintable(char32_t cp);    // str.isprintable(): what repr() leaves unescaped
+bool IsAlpha(char32_t cp);        // letters (L*)
+bool IsDecimal(char32_t cp);      // Nd
 bool IsNumericChar(char32_t cp);  // N*
-bool IsUpperCase(char32_t cp);  // Lu / Lt
-bool IsLowerCase(char32_t cp);  // Ll
-bool IsCased(char32_t cp);      // Lu / Ll / Lt
-bool IsWordChar(char32_t cp);   // regex \w: alphanumeric or underscore
+bool IsUpperCase(char32_t cp);    // Lu / Lt
+bool IsLowerCase(char32_t cp);    // Ll
+bool IsCased(char32_t cp);        // Lu / Ll / Lt
+bool IsWordChar(char32_t cp);     // regex \w: alphanumeric or underscore
 
 // Python str.upper() / lower() / strip() over whole strings.
 std::string PyUpper(std::string_view s);

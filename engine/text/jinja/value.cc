@@ -170,17 +170,28 @@ bool Value::Truthy() const {
 
 std::string TypeName(const Value& v) {
   switch (v.kind()) {
-    case ValueKind::kUndefined: return "Undefined";
-    case ValueKind::kNone: return "NoneType";
-    case ValueKind::kBool: return "bool";
-    case ValueKind::kInt: return "int";
-    case ValueKind::kFloat: return "float";
-    case ValueKind::kString: return "str";
-    case ValueKind::kList: return v.is_iterator() ? "generator" : v.is_tuple() ? "tuple" : "list";
-    case ValueKind::kDict: return "dict";
-    case ValueKind::kNamespace: return "Namespace";
-    case ValueKind::kCallable: return "function";
-    case ValueKind::kLoop: return "LoopContext";
+    case ValueKind::kUndefined:
+      return "Undefined";
+    case ValueKind::kNone:
+      return "NoneType";
+    case ValueKind::kBool:
+      return "bool";
+    case ValueKind::kInt:
+      return "int";
+    case ValueKind::kFloat:
+      return "float";
+    case ValueKind::kString:
+      return "str";
+    case ValueKind::kList:
+      return v.is_iterator() ? "generator" : v.is_tuple() ? "tuple" : "list";
+    case ValueKind::kDict:
+      return "dict";
+    case ValueKind::kNamespace:
+      return "Namespace";
+    case ValueKind::kCallable:
+      return "function";
+    case ValueKind::kLoop:
+      return "LoopContext";
   }
   return "object";
 }

@@ -66,14 +66,29 @@ void AppendJsonString(std::string_view s, bool ensure_ascii, std::string* out) {
   char buf[16];
   for (char32_t cp : DecodeCodepoints(s)) {
     switch (cp) {
-      case '"': out->append("\\\""); continue;
-      case '\\': out->append("\\\\"); continue;
-      case '\n': out->append("\\n"); continue;
-      case '\r': out->append("\\r"); continue;
-      case '\t': out->append("\\t"); continue;
-      case '\b': out->append("\\b"); continue;
-      case '\f': out->append("\\f"); continue;
-      default: break;
+      case '"':
+        out->append("\\\"");
+        continue;
+      case '\\':
+        out->append("\\\\");
+        continue;
+      case '\n':
+        out->append("\\n");
+        continue;
+      case '\r':
+        out->append("\\r");
+        continue;
+      case '\t':
+        out->append("\\t");
+        continue;
+      case '\b':
+        out->append("\\b");
+        continue;
+      case '\f':
+        out->append("\\f");
+        continue;
+      default:
+        break;
     }
     if (cp < 0x20 || (ensure_ascii && cp >= 0x7F)) {
       if (cp > 0xFFFF) {
@@ -154,14 +169,19 @@ class JsonWriter {
 
   static absl::StatusOr<std::string> KeyText(const Value& key) {
     switch (key.kind()) {
-      case ValueKind::kString: return key.str();
-      case ValueKind::kNone: return std::string("null");
-      case ValueKind::kBool: return std::string(key.as_bool() ? "true" : "false");
-      case ValueKind::kInt: return absl::StrCat(key.as_int());
-      case ValueKind::kFloat: return JsonFloat(key.as_float());
+      case ValueKind::kString:
+        return key.str();
+      case ValueKind::kNone:
+        return std::string("null");
+      case ValueKind::kBool:
+        return std::string(key.as_bool() ? "true" : "false");
+      case ValueKind::kInt:
+        return absl::StrCat(key.as_int());
+      case ValueKind::kFloat:
+        return JsonFloat(key.as_float());
       default:
-        return absl::InvalidArgumentError(absl::StrCat(
-            "keys must be str, int, float, bool or None, not ", TypeName(key)));
+        return absl::InvalidArgumentError(
+            absl::StrCat("keys must be str, int, float, bool or None, not ", TypeName(key)));
     }
   }
 

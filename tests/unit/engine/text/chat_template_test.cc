@@ -26,10 +26,11 @@ std::string Render(const std::string& source, const Json& messages,
 const Json kHello = Json::parse(R"([{"role": "user", "content": "Hi"}])");
 
 TEST(ChatTemplateTest, SeesTheVariablesTransformersPasses) {
-  EXPECT_EQ(Render("{{ bos_token }}|{{ eos_token }}|{{ add_generation_prompt }}|{{ messages | length }}"
-                   "|{{ tools is none }}|{{ tools is defined }}|{{ documents is none }}",
-                   kHello),
-            "<s>|</s>|True|1|True|True|True");
+  EXPECT_EQ(
+      Render("{{ bos_token }}|{{ eos_token }}|{{ add_generation_prompt }}|{{ messages | length }}"
+             "|{{ tools is none }}|{{ tools is defined }}|{{ documents is none }}",
+             kHello),
+      "<s>|</s>|True|1|True|True|True");
   ChatTemplateOptions options;
   options.add_generation_prompt = false;
   options.tools = Json::parse(R"([{"type": "function"}])");
@@ -112,7 +113,8 @@ TEST(ChatTemplateTest, MistralInstructAlternationAndRaise) {
                                   {"role": "assistant", "content": "Hello"},
                                   {"role": "user", "content": "Bye"}])");
   EXPECT_EQ(Render(mistral, ok), "<s>[INST] Hi [/INST]Hello</s>[INST] Bye [/INST]");
-  const Json twice = Json::parse(R"([{"role": "user", "content": "a"}, {"role": "user", "content": "b"}])");
+  const Json twice =
+      Json::parse(R"([{"role": "user", "content": "a"}, {"role": "user", "content": "b"}])");
   EXPECT_NE(Render(mistral, twice).find("Conversation roles must alternate"), std::string::npos);
 }
 

@@ -30,7 +30,8 @@ void ExpectMessage(const absl::Status& status, const std::string& fragment) {
 
 TEST(JinjaErrorsTest, UnsupportedTagsNameTheTagAndPosition) {
   ExpectMessage(ParseError("{% include 'x' %}"), "line 1, column 4: unsupported tag 'include'");
-  ExpectMessage(ParseError("a\nb {% extends 'x' %}"), "line 2, column 6: unsupported tag 'extends'");
+  ExpectMessage(ParseError("a\nb {% extends 'x' %}"),
+                "line 2, column 6: unsupported tag 'extends'");
   ExpectMessage(ParseError("{% call foo() %}{% endcall %}"), "unsupported tag 'call'");
   ExpectMessage(ParseError("{% do x.append(1) %}"), "unsupported tag 'do'");
   ExpectMessage(ParseError("{% frobnicate %}"), "unknown tag 'frobnicate'");
@@ -39,7 +40,8 @@ TEST(JinjaErrorsTest, UnsupportedTagsNameTheTagAndPosition) {
 }
 
 TEST(JinjaErrorsTest, UnknownFiltersFailAtParseTime) {
-  ExpectMessage(ParseError("\n  {{ x | nosuchfilter }}"), "line 2, column 10: unknown filter 'nosuchfilter'");
+  ExpectMessage(ParseError("\n  {{ x | nosuchfilter }}"),
+                "line 2, column 10: unknown filter 'nosuchfilter'");
 }
 
 TEST(JinjaErrorsTest, MalformedTemplates) {
@@ -79,14 +81,16 @@ TEST(JinjaErrorsTest, DeepNestingIsRefused) {
 }
 
 TEST(JinjaErrorsTest, RaiseExceptionCarriesTheMessage) {
-  const absl::Status s = RenderError("ok{{ raise_exception('Conversation roles must alternate') }}");
+  const absl::Status s =
+      RenderError("ok{{ raise_exception('Conversation roles must alternate') }}");
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   ExpectMessage(s, "TemplateError: Conversation roles must alternate");
   ExpectMessage(s, "line 1, column");
 }
 
 TEST(JinjaErrorsTest, RuntimeErrorsNameTheLine) {
-  ExpectMessage(RenderError("a\n\n{{ missing.x }}"), "line 3, column 11: UndefinedError: 'missing' is undefined");
+  ExpectMessage(RenderError("a\n\n{{ missing.x }}"),
+                "line 3, column 11: UndefinedError: 'missing' is undefined");
 }
 
 TEST(JinjaErrorsTest, StepBudgetStopsHugeLoops) {
@@ -100,8 +104,8 @@ TEST(JinjaErrorsTest, StepBudgetStopsHugeLoops) {
 TEST(JinjaErrorsTest, OutputLimitStopsHugeOutput) {
   RenderLimits limits;
   limits.max_output_bytes = 1 << 20;
-  const absl::Status s =
-      RenderError("{% set s = 'x' * 1000 %}{% for i in range(100000) %}{{ s }}{% endfor %}", limits);
+  const absl::Status s = RenderError(
+      "{% set s = 'x' * 1000 %}{% for i in range(100000) %}{{ s }}{% endfor %}", limits);
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
   // Doubling a string in a namespace hits the size limit, not the machine's memory.
   EXPECT_EQ(RenderError("{% set ns = namespace(s='x') %}{% for i in range(100) %}"

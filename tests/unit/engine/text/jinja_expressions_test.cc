@@ -139,8 +139,9 @@ TEST(JinjaExpressionsTest, UndefinedSemantics) {
   EXPECT_NE(Render("{{ x.y }}").find("'x' is undefined"), std::string::npos);
   EXPECT_NE(Render("{{ x + 1 }}").find("'x' is undefined"), std::string::npos);
   EXPECT_NE(Render("{{ x() }}").find("'x' is undefined"), std::string::npos);
-  EXPECT_NE(Render("{{ d.missing.y }}", R"({"d": {}})").find("'dict object' has no attribute 'missing'"),
-            std::string::npos);
+  EXPECT_NE(
+      Render("{{ d.missing.y }}", R"({"d": {}})").find("'dict object' has no attribute 'missing'"),
+      std::string::npos);
 }
 
 }  // namespace

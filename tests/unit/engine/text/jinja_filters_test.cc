@@ -58,21 +58,24 @@ TEST(JinjaFiltersTest, CaseFilters) {
 }
 
 TEST(JinjaFiltersTest, ReplaceAndJoin) {
-  EXPECT_EQ(Render("{{ 'aaa' | replace('a', 'b', 2) }} {{ 'ab' | replace('', '-') }}"), "bba -a-b-");
+  EXPECT_EQ(Render("{{ 'aaa' | replace('a', 'b', 2) }} {{ 'ab' | replace('', '-') }}"),
+            "bba -a-b-");
   EXPECT_EQ(Render("{{ [1, 'a', none] | join(', ') }}|{{ ['x', 'y'] | join }}"), "1, a, None|xy");
   EXPECT_EQ(Render("{{ [{'n': 'x'}, {'n': 'y'}] | join('-', attribute='n') }}"), "x-y");
 }
 
 TEST(JinjaFiltersTest, Default) {
-  EXPECT_EQ(Render("{{ missing | default('d') }} [{{ '' | default('d') }}] {{ '' | default('d', true) }} "
-                   "{{ none | d('x') }}"),
-            "d [] d None");
+  EXPECT_EQ(
+      Render("{{ missing | default('d') }} [{{ '' | default('d') }}] {{ '' | default('d', true) }} "
+             "{{ none | d('x') }}"),
+      "d [] d None");
 }
 
 TEST(JinjaFiltersTest, ItemsFirstLastList) {
   EXPECT_EQ(Render("{% for k, v in {'a': 1, 'b': 2} | items %}{{ k }}{{ v }}{% endfor %}"), "a1b2");
-  EXPECT_EQ(Render("{{ [1, 2, 3] | first }}{{ [1, 2, 3] | last }}{{ 'abc' | first }}[{{ [] | first }}]"),
-            "13a[]");
+  EXPECT_EQ(
+      Render("{{ [1, 2, 3] | first }}{{ [1, 2, 3] | last }}{{ 'abc' | first }}[{{ [] | first }}]"),
+      "13a[]");
   EXPECT_EQ(Render("{{ 'ab' | list }} {{ {'k': 1} | list }}"), "['a', 'b'] ['k']");
 }
 
@@ -87,9 +90,10 @@ TEST(JinjaFiltersTest, Conversions) {
 TEST(JinjaFiltersTest, Numbers) {
   EXPECT_EQ(Render("{{ -2.5 | abs }} {{ -3 | abs }}"), "2.5 3");
   // Python's round() rounds half to even, on the exact binary value.
-  EXPECT_EQ(Render("{{ 2.5 | round }} {{ 3.5 | round }} {{ 2.675 | round(2) }} "
-                   "{{ 2.1 | round(0, 'ceil') }} {{ 2.9 | round(method='floor') }} {{ 3 | round }}"),
-            "2.0 4.0 2.67 3.0 2.0 3");
+  EXPECT_EQ(
+      Render("{{ 2.5 | round }} {{ 3.5 | round }} {{ 2.675 | round(2) }} "
+             "{{ 2.1 | round(0, 'ceil') }} {{ 2.9 | round(method='floor') }} {{ 3 | round }}"),
+      "2.0 4.0 2.67 3.0 2.0 3");
 }
 
 TEST(JinjaFiltersTest, Indent) {
@@ -103,9 +107,10 @@ TEST(JinjaFiltersTest, MapSelectReject) {
   EXPECT_EQ(Render("{{ [{'n': 1}, {'n': 2}] | map(attribute='n') | list }}"), "[1, 2]");
   EXPECT_EQ(Render("{{ [{'n': 1}, {}] | map(attribute='n', default=0) | list }}"), "[1, 0]");
   EXPECT_EQ(Render("{{ ['a', 'b'] | map('upper') | join }}"), "AB");
-  EXPECT_EQ(Render("{{ [1, 2, 3, 4] | select('odd') | list }} {{ [1, 2, 3, 4] | reject('odd') | list }} "
-                   "{{ [0, 1, '', 'a'] | select | list }} {{ [1, 5, 3] | select('gt', 2) | list }}"),
-            "[1, 3] [2, 4] [1, 'a'] [5, 3]");
+  EXPECT_EQ(
+      Render("{{ [1, 2, 3, 4] | select('odd') | list }} {{ [1, 2, 3, 4] | reject('odd') | list }} "
+             "{{ [0, 1, '', 'a'] | select | list }} {{ [1, 5, 3] | select('gt', 2) | list }}"),
+      "[1, 3] [2, 4] [1, 'a'] [5, 3]");
   const std::string msgs =
       R"({"m": [{"role": "user", "content": "a"}, {"role": "sys", "content": "b"},
                 {"role": "user", "content": "c"}]})";

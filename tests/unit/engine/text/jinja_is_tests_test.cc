@@ -29,9 +29,10 @@ TEST(JinjaIsTestsTest, TypeTests) {
                    "{{ 'a' is string }} {{ {} is mapping }} {{ [] is mapping }}",
                    R"({"x": 1})"),
             "True True True True True True False");
-  EXPECT_EQ(Render("{{ 1 is number }} {{ 1.5 is number }} {{ true is number }} {{ '1' is number }} "
-                   "{{ 1 is integer }} {{ 1.0 is integer }} {{ true is integer }} {{ 1.0 is float }}"),
-            "True True True False True False False True");
+  EXPECT_EQ(
+      Render("{{ 1 is number }} {{ 1.5 is number }} {{ true is number }} {{ '1' is number }} "
+             "{{ 1 is integer }} {{ 1.0 is integer }} {{ true is integer }} {{ 1.0 is float }}"),
+      "True True True False True False False True");
   EXPECT_EQ(Render("{{ true is boolean }} {{ 1 is boolean }} {{ true is true }} {{ 1 is true }} "
                    "{{ false is false }} {{ 0 is false }}"),
             "True False True False True False");

@@ -53,24 +53,27 @@ TEST(JinjaMethodsTest, Case) {
   EXPECT_EQ(Render("{{ 'they\\'re bill'.title() }} {{ 'hELLO'.capitalize() }} {{ 'Ab'.upper() }}"
                    "{{ 'Ab'.lower() }} {{ 'Ab'.swapcase() }}"),
             "They'Re Bill Hello ABab aB");
-  EXPECT_EQ(Render("{{ '123'.isdigit() }} {{ 'a1'.isalnum() }} {{ ' '.isspace() }} {{ ''.isalpha() }}"),
-            "True True True False");
+  EXPECT_EQ(
+      Render("{{ '123'.isdigit() }} {{ 'a1'.isalnum() }} {{ ' '.isspace() }} {{ ''.isalpha() }}"),
+      "True True True False");
 }
 
 TEST(JinjaMethodsTest, FormatAndJoin) {
-  EXPECT_EQ(Render("{{ '{} and {name}'.format(1, name='x') }}|{{ '{:>5}|{:.2f}'.format('a', 3.14159) }}"
-                   "|{{ '{0}{0}{{}}'.format('z') }}"),
-            "1 and x|    a|3.14|zz{}");
+  EXPECT_EQ(
+      Render("{{ '{} and {name}'.format(1, name='x') }}|{{ '{:>5}|{:.2f}'.format('a', 3.14159) }}"
+             "|{{ '{0}{0}{{}}'.format('z') }}"),
+      "1 and x|    a|3.14|zz{}");
   EXPECT_EQ(Render("{{ '-'.join(['a', 'b']) }} {{ 'a\\nb\\r\\nc'.splitlines() }}"),
             "a-b ['a', 'b', 'c']");
 }
 
 TEST(JinjaMethodsTest, DictMethods) {
   const std::string vars = R"({"d": {"a": 1, "b": 2}})";
-  EXPECT_EQ(Render("{{ d.get('a') }} {{ d.get('z', 'none') }} {{ d.get('z') }} {{ d.keys() | list }} "
-                   "{{ d.values() | list }} {{ d.items() | list }}",
-                   vars),
-            "1 none None ['a', 'b'] [1, 2] [('a', 1), ('b', 2)]");
+  EXPECT_EQ(
+      Render("{{ d.get('a') }} {{ d.get('z', 'none') }} {{ d.get('z') }} {{ d.keys() | list }} "
+             "{{ d.values() | list }} {{ d.items() | list }}",
+             vars),
+      "1 none None ['a', 'b'] [1, 2] [('a', 1), ('b', 2)]");
 }
 
 TEST(JinjaMethodsTest, ListMethods) {

@@ -37,7 +37,8 @@ TEST(EmbeddingKernel, MatchesCpuLookup) {
 TEST(FusedAddRmsNormKernel, MatchesCpuAddThenNorm) {
   for (auto [rows, dim, with_add, with_bias, gather] :
        {std::tuple{7, 4096, true, false, false}, {33, 64, false, false, false},
-        {5, 5120, true, true, false}, {9, 4096, true, false, true}}) {
+        {5, 5120, true, true, false}, {9, 4096, true, false, true},
+        {3, 4098, true, true, false}, {2, 40000, true, false, false}}) {
     std::mt19937 rng(FreshSeed());
     std::vector<float> residual = RandomBf16Values(static_cast<size_t>(rows) * dim, 2.0f, rng);
     std::vector<float> add = RandomBf16Values(residual.size(), 1.0f, rng);

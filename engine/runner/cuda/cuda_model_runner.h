@@ -21,8 +21,9 @@ struct CudaRunnerOptions {
   bool enable_cuda_graphs = true;
   int max_graph_batch = 256;  // decode steps with more sequences run eagerly
   // Steps with at most this many token rows run the projections through the skinny-GEMM kernel
-  // (kernels/gemm/gemv.h, SiLU fused into gate_up) instead of cuBLASLt; 0 turns it off.
-  int max_gemv_rows = 8;
+  // (kernels/gemm/gemv.h, SiLU fused into gate_up) instead of cuBLASLt; 0 turns it off. 1 by
+  // measurement: at m = 2 cuBLASLt is already as fast, at m = 4 and 8 faster (kernels/NOTES.md).
+  int max_gemv_rows = 1;
 };
 
 // Checks the model against what the kernels support (head_dim 16/32/64/128, GQA group <= 64),

@@ -168,7 +168,7 @@ void RunDecodeBreakdown() {
     p.num_tokens = 1, p.num_heads = kHeads, p.num_kv_heads = kKvHeads, p.head_dim = kDim;
     GPU_CHECK(kernels::LaunchRopeKvCache(p, s));
   };
-  auto attention = [&](int l, int num_splits) {
+  auto attention = [&](int l, int num_splits, int keys = 0, int warps = 0) {
     kernels::PagedDecodeParams p;
     p.q = q.get(), p.out = attn.get();
     p.k_cache = kv.get() + 2 * kv_layer * l, p.v_cache = p.k_cache + kv_layer;
@@ -177,6 +177,7 @@ void RunDecodeBreakdown() {
     p.num_kv_heads = kKvHeads, p.head_dim = kDim, p.block_size = kBlock;
     p.scale = 1.0f / std::sqrt(128.0f), p.num_splits = num_splits;
     p.workspace = workspace.get();
+    p.tile_keys = keys, p.warps = warps;
     GPU_CHECK(kernels::LaunchPagedDecode(p, s));
   };
   auto silu = [&](int rows) {
@@ -254,6 +255,32 @@ void RunDecodeBreakdown() {
     add("attn_splits" + std::to_string(sp), per_layer([&](int l) { attention(l, sp); }),
         floor_ms(kLayers * kv_b));
   }
+  for (auto [keys, warps] : {std::pair{32, 4}, {16, 8}, {32, 2}}) {
+    add("attn_splits8_tile" + std::to_string(keys) + "x" + std::to_string(warps),
+        per_layer([&](int l) { attention(l, 8, keys, warps); }), floor_ms(kLayers * kv_b));
+  }
+  // One launch outside a graph (events on the same stream), for the graph's share.
+  auto stream_ms = [&](const std::function<void()>& fn) {
+    cudaEvent_t start, stop;
+    GPU_CHECK(cudaEventCreate(&start));
+    GPU_CHECK(cudaEventCreate(&stop));
+    std::vector<float> times;
+    for (int i = 0; i < 23; ++i) {
+      GPU_CHECK(cudaEventRecord(start, s));
+      fn();
+      GPU_CHECK(cudaEventRecord(stop, s));
+      GPU_CHECK(cudaEventSynchronize(stop));
+      float ms = 0;
+      GPU_CHECK(cudaEventElapsedTime(&ms, start, stop));
+      if (i >= 3) times.push_back(ms);
+    }
+    cudaEventDestroy(start);
+    cudaEventDestroy(stop);
+    std::sort(times.begin(), times.end());
+    return static_cast<double>(times[times.size() / 2]);
+  };
+  add("attn_single_launch_x32", 32 * stream_ms([&] { attention(0, splits); }), 0.0);
+  add("norm_single_launch_x64", 64 * stream_ms([&] { norm(1); }), 0.0);
   add("sample_greedy", GraphMs(s, [&] { sample(1); }), 0.0);
   // The whole step as the runner now issues it (skinny GEMMs, fused SiLU, default splits).
   const double step_ms = GraphMs(s, [&] {

@@ -1,5 +1,6 @@
 #include "engine/engine.h"
 
+#include <algorithm>
 #include <random>
 #include <utility>
 
@@ -58,9 +59,9 @@ absl::StatusOr<std::shared_ptr<RequestStream>> Engine::Submit(GenerateRequest re
   return stream;
 }
 
-void Engine::Abort(uint64_t stream_id) {
+void Engine::Abort(uint64_t stream_id, int index) {
   absl::MutexLock lock(&mutex_);
-  aborts_.push_back(stream_id);
+  aborts_.push_back(AbortOrder{stream_id, index});
 }
 
 EngineStats Engine::stats() const {
@@ -84,7 +85,7 @@ void Engine::Loop() {
 
 bool Engine::DrainInbox(bool block) {
   std::deque<Pending> inbox;
-  std::vector<uint64_t> aborts;
+  std::vector<AbortOrder> aborts;
   {
     absl::MutexLock lock(&mutex_);
     if (block) {
@@ -99,10 +100,11 @@ bool Engine::DrainInbox(bool block) {
     aborts.swap(aborts_);
   }
   for (Pending& pending : inbox) Admit(std::move(pending));
-  for (uint64_t stream_id : aborts) {
-    auto it = sequences_of_stream_.find(stream_id);
+  for (const AbortOrder& order : aborts) {
+    auto it = sequences_of_stream_.find(order.stream_id);
     if (it == sequences_of_stream_.end()) continue;
     for (RequestId id : std::vector<RequestId>(it->second)) {
+      if (order.index >= 0 && sequences_[id].index != order.index) continue;
       if (scheduler_.Abort(id)) FinishSequence(id, FinishReason::kAbort, absl::OkStatus());
     }
   }
@@ -143,7 +145,10 @@ void Engine::Step() {
   for (size_t c = 0; c < output.chunks.size(); ++c) {
     const scheduler::ScheduledChunk& chunk = output.chunks[c];
     auto& prompt_logprobs = step.chunks[c].prompt_logprobs;
-    loop_stats_.num_prompt_tokens_computed += chunk.num_new_tokens;
+    loop_stats_.num_prompt_tokens_computed +=
+        std::max(0, std::min(chunk.num_computed_tokens + chunk.num_new_tokens,
+                             chunk.request->num_prompt_tokens) -
+                        chunk.num_computed_tokens);
     if (prompt_logprobs.empty()) continue;
     auto it = sequences_.find(chunk.request->id);
     if (it == sequences_.end()) continue;

@@ -56,9 +56,9 @@ class Engine {
   // rejected here; a request the scheduler refuses (too long, can never fit the KV pool) gets a
   // kError output with that status on its stream.
   absl::StatusOr<std::shared_ptr<RequestStream>> Submit(GenerateRequest request);
-  // Aborts every sequence of the stream's request, in whatever state; their blocks are free
-  // after the current step. Unknown ids are ignored.
-  void Abort(uint64_t stream_id);
+  // Aborts every sequence of the stream's request (or only sequence `index` of its n), in
+  // whatever state; their blocks are free after the current step. Unknown ids are ignored.
+  void Abort(uint64_t stream_id, int index = -1);
 
   EngineStats stats() const;
   const model::ModelConfig& model_config() const { return model_; }
@@ -102,7 +102,11 @@ class Engine {
   // Shared with front ends.
   mutable absl::Mutex mutex_;
   std::deque<Pending> inbox_ ABSL_GUARDED_BY(mutex_);
-  std::vector<uint64_t> aborts_ ABSL_GUARDED_BY(mutex_);
+  struct AbortOrder {
+    uint64_t stream_id;
+    int index;  // -1: every sequence
+  };
+  std::vector<AbortOrder> aborts_ ABSL_GUARDED_BY(mutex_);
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
   EngineStats published_stats_ ABSL_GUARDED_BY(mutex_);
   std::atomic<uint64_t> next_stream_id_{1};

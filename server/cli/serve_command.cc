@@ -1,4 +1,4 @@
-// `stride serve`: the OpenAI-compatible HTTP server. Starts listening at once (/health answers
+// `stride serve`: the OpenAI-compatible HTTP server and the gRPC API (--grpc-port). Starts listening at once (/health answers
 // 503 while the model loads), loads the engine, serves until SIGTERM/SIGINT, then drains:
 // /health and new requests get 503 while in-flight requests finish (up to --shutdown-timeout
 // seconds), and exits 0. The API key comes from --api-key or, if that is empty, STRIDE_API_KEY.
@@ -17,6 +17,7 @@
 #include "server/cli/commands.h"
 #include "server/cli/common_flags.h"
 #include "server/cli/engine_flags.h"
+#include "server/grpc/grpc_server.h"
 #include "server/http/chat_renderer.h"
 #include "server/http/http_server.h"
 #include "server/http/serve_context.h"
@@ -30,6 +31,7 @@ ABSL_FLAG(int, max_queue, 1000, "waiting requests at which new ones get 429; 0: 
 ABSL_FLAG(double, shutdown_timeout, 30, "seconds in-flight requests may take after SIGTERM");
 ABSL_FLAG(int64_t, max_body_bytes, 8 << 20, "largest request body; larger ones get 413");
 ABSL_FLAG(int, max_header_bytes, 16 << 10, "largest request header block; larger ones get 431");
+ABSL_FLAG(int, grpc_port, 50051, "gRPC port; 0 picks a free one, -1 turns gRPC off");
 ABSL_FLAG(int, http_threads, 2, "threads running the HTTP server");
 ABSL_FLAG(int64_t, max_stream_buffer_bytes, 4 << 20,
           "unsent streamed bytes per request before a slow client is dropped");
@@ -124,6 +126,23 @@ int RunServe(const std::vector<char*>& args) {
       return Fail(loaded.status());
     }
     context.SetEngine(loaded->engine.get());
+    std::unique_ptr<grpc::GrpcServer> grpc_server;
+    if (const int grpc_port = absl::GetFlag(FLAGS_grpc_port); grpc_port >= 0) {
+      grpc::GrpcServerOptions grpc_options;
+      grpc_options.host = absl::GetFlag(FLAGS_host);
+      grpc_options.port = grpc_port;
+      grpc_options.served_model_name = context.options().served_model_name;
+      grpc_options.api_key = context.options().api_key;
+      auto started =
+          grpc::GrpcServer::Start(grpc_options, loaded->engine.get(), &context.tokenizer());
+      if (!started.ok()) {
+        server.Stop();
+        return Fail(started.status());
+      }
+      grpc_server = std::move(*started);
+      std::printf("stride serve: gRPC on %s:%d\n", grpc_options.host.c_str(),
+                  grpc_server->port());
+    }
     std::printf("stride serve: ready (model %s, max_model_len %d)\n",
                 context.options().served_model_name.c_str(), loaded->engine->max_model_len());
     std::fflush(stdout);
@@ -133,6 +152,8 @@ int RunServe(const std::vector<char*>& args) {
     std::printf("stride serve: draining %d request(s)\n", context.requests_in_flight());
     std::fflush(stdout);
     const absl::Time deadline = absl::Now() + absl::Seconds(shutdown_timeout);
+    // HTTP requests keep running while gRPC drains.
+    if (grpc_server) grpc_server->Shutdown(absl::Seconds(shutdown_timeout));
     while (context.requests_in_flight() > 0 && absl::Now() < deadline) {
       absl::SleepFor(absl::Milliseconds(10));
     }

@@ -164,7 +164,14 @@ void GenerationJob::Handle(size_t prompt, engine::RequestOutput& delta, std::str
   if (!out.text.empty() || !out.logprobs.empty() || choice.finished || !choice.started) {
     Emit(choice, std::move(out), sse);
   }
-  if (stopped_by_string && AllFinished(prompt)) AbortEngine(prompt);
+  if (stopped_by_string) {
+    // Free this sequence's blocks now; its siblings of an n > 1 request go on.
+    if (AllFinished(prompt)) {
+      AbortEngine(prompt);
+    } else {
+      engine_->Abort(submitted.stream->id(), delta.index);
+    }
+  }
 }
 
 void GenerationJob::Emit(Choice& choice, openai::ChoiceDelta delta, std::string* sse) {

@@ -20,6 +20,7 @@ const BASE_ARGS = [
   '--served-model-name', MODEL,
   '--host', '127.0.0.1',
   '--port', '0',
+  '--grpc-port', '0',
   '--max-model-len', String(MAX_MODEL_LEN),
   '--threads', '1',
 ];

@@ -21,6 +21,7 @@ constexpr char kUsage[] =
     "  generate    run requests through the engine offline, print JSON lines\n"
     "  tokenize    print token ids for text\n"
     "  detokenize  print text for token ids\n"
+    "  bench       load-test an OpenAI-compatible server (vLLM bench serve metrics)\n"
     "Run `stride --helpfull` for every flag.";
 
 }  // namespace
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
   if (command == "tokenize") return RunTokenize(positional);
   if (command == "detokenize") return RunDetokenize(positional);
   if (command == "serve") return RunServe(positional);
+  if (command == "bench") return RunBench(positional);
   std::fprintf(stderr, "stride: unknown command '%s'\n%s\n", command.c_str(), kUsage);
   return 2;
 }

@@ -10,5 +10,6 @@ int RunGenerate(const std::vector<char*>& args);
 int RunTokenize(const std::vector<char*>& args);
 int RunDetokenize(const std::vector<char*>& args);
 int RunServe(const std::vector<char*>& args);
+int RunBench(const std::vector<char*>& args);
 
 }  // namespace stride::server::cli

@@ -1,6 +1,8 @@
 #include "server/loadgen/streaming_call.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -127,7 +129,8 @@ bool StreamingCall::MaybeRetry() {
 
 void StreamingCall::ReadHeader() {
   parser_.emplace();
-  parser_->body_limit(boost::none);
+  // Not boost::none: Boost 1.74 compares a Content-Length against an empty limit as exceeded.
+  parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
   stream_->expires_at(deadline_);
   http::async_read_header(*stream_, buffer_, *parser_,
                           [self = shared_from_this()](beast::error_code ec, size_t) {

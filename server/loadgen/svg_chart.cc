@@ -33,9 +33,9 @@ std::vector<double> NiceTicks(double low, double high, int count) {
     if (step >= raw) break;
   }
   std::vector<double> ticks;
-  for (double t = std::ceil(low / step - 1e-9) * step; t <= high + step * 1e-9; t += step) {
-    ticks.push_back(std::abs(t) < step * 1e-9 ? 0.0 : t);
-  }
+  // Multiples of the step (not a running sum, which drifts).
+  const double first = std::ceil(low / step - 1e-9);
+  for (double k = first; k * step <= high + step * 1e-9; k += 1) ticks.push_back(k * step);
   return ticks;
 }
 

@@ -90,8 +90,9 @@ struct PagedDecodeParams {
 inline constexpr int kDefaultDecodeTileKeys = 16;
 inline constexpr int kDefaultDecodeWarps = 4;
 
-// A split count that fills the GPU: enough CTAs for about two waves, never splitting a sequence
-// into pieces shorter than 256 keys.
+// A split count for the default tiling (3 CTAs per SM), never splitting a sequence into pieces
+// shorter than 128 keys: as many as the length allows when all CTAs fit in one wave, otherwise
+// the fewest whose last wave is at least 80 % full.
 int ChoosePagedDecodeSplits(int num_seqs, int num_kv_heads, int max_context_len,
                             int num_multiprocessors);
 

@@ -231,10 +231,19 @@ int RunBench(const std::vector<char*>& args) {
     absl::StatusOr<lg::CapacitySearchResult> result = lg::SearchCapacity(o.search, probe);
     if (!result.ok()) return Fail(result.status());
     search = *std::move(result);
+    if (!search->converged) {
+      std::printf(
+          "capacity search: %d probes spent before the answer was bracketed within "
+          "--search-tolerance\n",
+          static_cast<int>(search->probes.size()));
+    }
     if (search->capacity) {
+      const std::string bound =
+          search->lowest_failing_rate
+              ? absl::StrFormat(" (%.3f req/s misses)", *search->lowest_failing_rate)
+              : " (no probed rate missed: it may be more)";
       std::printf("capacity: %.3f req/s meets %s%s\n", *search->capacity,
-                  lg::CapacityTargetToString(target).c_str(),
-                  search->capped_at_max ? " (the highest rate probed; may be more)" : "");
+                  lg::CapacityTargetToString(target).c_str(), bound.c_str());
       info.request_rate = *search->capacity;
     } else {
       std::printf("capacity: no probed rate (down to %g req/s) meets %s\n", o.search.min_rate,
@@ -242,14 +251,17 @@ int RunBench(const std::vector<char*>& args) {
     }
   }
 
-  const std::string title = search ? "Serving Benchmark Result (capacity)"
-                                   : "Serving Benchmark Result";
+  const std::string title =
+      search ? "Serving Benchmark Result (capacity)" : "Serving Benchmark Result";
   std::printf("%s", lg::ResultTable(shown->metrics, title).c_str());
   std::fflush(stdout);
   if (!o.result_path.empty()) {
     nlohmann::json json = lg::ResultJson(shown->metrics, info);
     if (search) json["capacity_search"] = lg::CapacitySearchJson(*search, *o.capacity_target);
-    if (absl::Status s = WriteFile(o.result_path, json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)); !s.ok()) return Fail(s);
+    if (absl::Status s = WriteFile(
+            o.result_path, json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+        !s.ok())
+      return Fail(s);
   }
   if (!o.report_path.empty()) {
     lg::CapacityReport capacity;

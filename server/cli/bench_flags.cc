@@ -116,8 +116,7 @@ absl::StatusOr<BenchOptions> BenchOptionsFromFlags() {
     o.search.max_probes = absl::GetFlag(FLAGS_search_max_probes);
     o.search.relative_tolerance = absl::GetFlag(FLAGS_search_tolerance);
     // Start from --request-rate when given, clamped into the search range.
-    o.search.initial_rate =
-        std::isinf(o.request_rate) ? 1.0 : o.request_rate;
+    o.search.initial_rate = std::isinf(o.request_rate) ? 1.0 : o.request_rate;
     o.search.initial_rate =
         std::min(std::max(o.search.initial_rate, o.search.min_rate), o.search.max_rate);
   } else if (!target_text.empty()) {

@@ -10,7 +10,8 @@ namespace stride::server::loadgen {
 absl::StatusOr<std::vector<double>> ArrivalOffsets(int num_requests, double rate, double burstiness,
                                                    uint64_t seed) {
   if (num_requests < 0) return absl::InvalidArgumentError("the number of requests must be >= 0");
-  if (!(rate > 0)) return absl::InvalidArgumentError(absl::StrCat("request rate must be > 0, got ", rate));
+  if (!(rate > 0))
+    return absl::InvalidArgumentError(absl::StrCat("request rate must be > 0, got ", rate));
   if (!(burstiness > 0) || std::isinf(burstiness)) {
     return absl::InvalidArgumentError(
         absl::StrCat("burstiness must be a finite number > 0, got ", burstiness));

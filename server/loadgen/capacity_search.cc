@@ -39,20 +39,28 @@ absl::StatusOr<CapacitySearchResult> SearchCapacity(const CapacitySearchOptions&
       fail = std::min(fail.value_or(rate), rate);
     }
     if (pass && fail) {
-      if (*fail - *pass <= options.relative_tolerance * *pass) break;
+      if (*fail - *pass <= options.relative_tolerance * *pass) {
+        result.converged = true;
+        break;
+      }
       rate = (*pass + *fail) / 2;
     } else if (pass) {
       if (*pass >= options.max_rate) {
         result.capped_at_max = true;
+        result.converged = true;
         break;
       }
       rate = std::min(*pass * 2, options.max_rate);
     } else {
-      if (*fail <= options.min_rate) break;
+      if (*fail <= options.min_rate) {
+        result.converged = true;
+        break;
+      }
       rate = std::max(*fail / 2, options.min_rate);
     }
   }
   result.capacity = pass;
+  result.lowest_failing_rate = fail;
   return result;
 }
 

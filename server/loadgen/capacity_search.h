@@ -25,9 +25,9 @@ struct ProbeVerdict {
 ProbeVerdict JudgeProbe(const BenchmarkMetrics& metrics, const CapacityTarget& target);
 
 struct CapacitySearchOptions {
-  double initial_rate = 1.0;         // requests/s of the first probe
-  double min_rate = 1.0 / 64;        // give up below this
-  double max_rate = 4096;            // stop doubling here
+  double initial_rate = 1.0;   // requests/s of the first probe
+  double min_rate = 1.0 / 64;  // give up below this
+  double max_rate = 4096;      // stop doubling here
   int max_probes = 16;
   double relative_tolerance = 0.05;  // stop when (fail - pass) <= tolerance * pass
 };
@@ -41,6 +41,10 @@ struct CapacitySearchResult {
   std::vector<CapacityProbe> probes;  // in the order they ran
   std::optional<double> capacity;     // highest passing rate; none if even min_rate failed
   bool capped_at_max = false;         // max_rate passed: the capacity may be higher
+  // The search ended by its own rule (bracket within tolerance, or min_rate / max_rate
+  // reached) rather than by running out of probes.
+  bool converged = false;
+  std::optional<double> lowest_failing_rate;  // the bracket's upper end, if any probe failed
 };
 
 using ProbeFunction = std::function<absl::StatusOr<ProbeVerdict>(double rate)>;

@@ -131,8 +131,7 @@ absl::StatusOr<std::vector<BenchRequest>> ParseJsonlDataset(const std::string& t
   return requests;
 }
 
-absl::StatusOr<std::vector<BenchRequest>> LoadJsonlDataset(const std::string& path,
-                                                           int num_prompts,
+absl::StatusOr<std::vector<BenchRequest>> LoadJsonlDataset(const std::string& path, int num_prompts,
                                                            int default_output_len) {
   std::ifstream file(path, std::ios::binary);
   if (!file) return absl::NotFoundError(absl::StrCat("cannot read the data set ", path));

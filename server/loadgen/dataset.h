@@ -43,8 +43,7 @@ absl::StatusOr<std::vector<BenchRequest>> ParseJsonlDataset(const std::string& t
                                                             const std::string& source,
                                                             int num_prompts,
                                                             int default_output_len);
-absl::StatusOr<std::vector<BenchRequest>> LoadJsonlDataset(const std::string& path,
-                                                           int num_prompts,
+absl::StatusOr<std::vector<BenchRequest>> LoadJsonlDataset(const std::string& path, int num_prompts,
                                                            int default_output_len);
 
 }  // namespace stride::server::loadgen

@@ -52,8 +52,9 @@ std::string HtmlReport(const BenchmarkMetrics& m, const std::vector<RequestOutco
   html += InfoRow("model", info.model.empty() ? "(server default)" : info.model);
   html += InfoRow("dataset", info.dataset);
   html += InfoRow("prompts", absl::StrCat(info.num_prompts));
-  html += InfoRow("request rate",
-                  std::isinf(info.request_rate) ? "inf" : absl::StrCat(info.request_rate, " req/s"));
+  html +=
+      InfoRow("request rate",
+              std::isinf(info.request_rate) ? "inf" : absl::StrCat(info.request_rate, " req/s"));
   html += InfoRow("burstiness", absl::StrCat(info.burstiness));
   html += InfoRow("max concurrency",
                   info.max_concurrency > 0 ? absl::StrCat(info.max_concurrency) : "none");
@@ -84,7 +85,9 @@ std::string HtmlReport(const BenchmarkMetrics& m, const std::vector<RequestOutco
     std::sort(probes.begin(), probes.end(),
               [](const CapacityProbe& a, const CapacityProbe& b) { return a.rate < b.rate; });
     ChartSpec chart{tbt ? "P99 ITL by request rate" : "SLO attainment by request rate",
-                    "request rate (req/s)", tbt ? "P99 ITL (ms)" : "attainment", {}};
+                    "request rate (req/s)",
+                    tbt ? "P99 ITL (ms)" : "attainment",
+                    {}};
     ChartSeries measured{"measured", "#1f77b4", {}}, target{"target", "#999", {}};
     for (const CapacityProbe& p : probes) {
       measured.points.emplace_back(p.rate, p.verdict.measure);
@@ -94,13 +97,14 @@ std::string HtmlReport(const BenchmarkMetrics& m, const std::vector<RequestOutco
     chart.series.push_back(std::move(target));
     html += "<h2>Capacity search (" + EscapeXml(CapacityTargetToString(capacity.target)) +
             ")</h2>\n<p>";
-    html += capacity.search->capacity
-                ? EscapeXml(absl::StrFormat("capacity: %.3f req/s%s", *capacity.search->capacity,
-                                            capacity.search->capped_at_max
-                                                ? " (the highest rate probed; may be more)"
-                                                : ""))
-                : "no probed rate met the target";
-    html += "</p>\n" + SvgLineChart(chart) + "<table>\n<tr><th>rate</th><th>measure</th>"
+    html +=
+        capacity.search->capacity
+            ? EscapeXml(absl::StrFormat(
+                  "capacity: %.3f req/s%s", *capacity.search->capacity,
+                  capacity.search->capped_at_max ? " (the highest rate probed; may be more)" : ""))
+            : "no probed rate met the target";
+    html += "</p>\n" + SvgLineChart(chart) +
+            "<table>\n<tr><th>rate</th><th>measure</th>"
             "<th>verdict</th></tr>\n";
     for (const CapacityProbe& p : capacity.search->probes) {
       absl::StrAppendFormat(&html, "<tr><td>%.3f</td><td>%.4g</td><td>%s</td></tr>\n", p.rate,

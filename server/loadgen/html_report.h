@@ -18,8 +18,7 @@ struct CapacityReport {
   CapacityTarget target;
 };
 
-std::string HtmlReport(const BenchmarkMetrics& metrics,
-                       const std::vector<RequestOutcome>& outcomes, const RunInfo& info,
-                       const CapacityReport& capacity = {});
+std::string HtmlReport(const BenchmarkMetrics& metrics, const std::vector<RequestOutcome>& outcomes,
+                       const RunInfo& info, const CapacityReport& capacity = {});
 
 }  // namespace stride::server::loadgen

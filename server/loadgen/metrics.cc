@@ -10,9 +10,8 @@ RequestTimings DeriveTimings(const RequestOutcome& outcome) {
   t.latency = chunks.back() - outcome.send_time;
   t.itls.reserve(chunks.size() - 1);
   for (size_t i = 1; i < chunks.size(); ++i) t.itls.push_back(chunks[i] - chunks[i - 1]);
-  t.output_tokens = outcome.usage_output_tokens >= 0
-                        ? outcome.usage_output_tokens
-                        : static_cast<int64_t>(chunks.size());
+  t.output_tokens = outcome.usage_output_tokens >= 0 ? outcome.usage_output_tokens
+                                                     : static_cast<int64_t>(chunks.size());
   if (t.output_tokens > 1) {
     t.tpot = (t.latency - t.ttft) / static_cast<double>(t.output_tokens - 1);
   }

@@ -26,9 +26,9 @@ struct BenchmarkMetrics {
   double output_throughput = 0;       // output tokens / s
   double total_token_throughput = 0;  // (input + output tokens) / s
   bool has_slo = false;
-  int good_requests = 0;        // successful requests meeting every SLO
-  double request_goodput = 0;   // good_requests / s
-  double slo_attainment = 0;    // good_requests / num_requests (a failure is a miss)
+  int good_requests = 0;       // successful requests meeting every SLO
+  double request_goodput = 0;  // good_requests / s
+  double slo_attainment = 0;   // good_requests / num_requests (a failure is a miss)
   Summary ttft_ms;
   Summary tpot_ms;
   Summary itl_ms;

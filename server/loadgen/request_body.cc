@@ -53,13 +53,12 @@ std::string ApiPath(const HttpTarget& target, ApiKind api) {
 
 std::string WordsForTokenIds(absl::Span<const int32_t> ids) {
   static constexpr const char* kWords[] = {
-      "the",  "of",   "and",  "to",   "in",   "is",    "it",   "you",  "that", "he",
-      "was",  "for",  "on",   "are",  "with", "as",    "his",  "they", "be",   "at",
-      "one",  "have", "this", "from", "or",   "had",   "by",   "hot",  "word", "but",
-      "what", "some", "we",   "can",  "out",  "other", "were", "all",  "there", "when",
-      "up",   "use",  "your", "how",  "said", "an",    "each", "she",  "which", "do",
-      "time", "if",   "will", "way",  "about", "many", "then", "them", "write", "would",
-      "like", "so",   "these", "her"};
+      "the",  "of",   "and",   "to",    "in",    "is",    "it",   "you",   "that", "he",   "was",
+      "for",  "on",   "are",   "with",  "as",    "his",   "they", "be",    "at",   "one",  "have",
+      "this", "from", "or",    "had",   "by",    "hot",   "word", "but",   "what", "some", "we",
+      "can",  "out",  "other", "were",  "all",   "there", "when", "up",    "use",  "your", "how",
+      "said", "an",   "each",  "she",   "which", "do",    "time", "if",    "will", "way",  "about",
+      "many", "then", "them",  "write", "would", "like",  "so",   "these", "her"};
   constexpr size_t kNumWords = sizeof(kWords) / sizeof(kWords[0]);
   std::string text;
   for (size_t i = 0; i < ids.size(); ++i) {

@@ -28,8 +28,7 @@ Json ResultJson(const BenchmarkMetrics& m, const RunInfo& info) {
   out["model_id"] = info.model;
   out["dataset"] = info.dataset;
   out["num_prompts"] = info.num_prompts;
-  out["request_rate"] =
-      std::isinf(info.request_rate) ? Json("inf") : Json(info.request_rate);
+  out["request_rate"] = std::isinf(info.request_rate) ? Json("inf") : Json(info.request_rate);
   out["burstiness"] = info.burstiness;
   out["max_concurrency"] = info.max_concurrency > 0 ? Json(info.max_concurrency) : Json(nullptr);
   out["seed"] = info.seed;
@@ -65,12 +64,15 @@ Json CapacitySearchJson(const CapacitySearchResult& search, const CapacityTarget
                       {"meets_target", probe.verdict.meets},
                       {"measure", probe.verdict.measure}});
   }
-  return {{"target", CapacityTargetToString(target)},
-          {"measure", target.kind == CapacityTarget::Kind::kP99Tbt ? "p99_itl_ms"
-                                                                    : "slo_attainment"},
-          {"probes", probes},
-          {"capacity_request_rate", search.capacity ? Json(*search.capacity) : Json(nullptr)},
-          {"capped_at_max_rate", search.capped_at_max}};
+  return {
+      {"target", CapacityTargetToString(target)},
+      {"measure", target.kind == CapacityTarget::Kind::kP99Tbt ? "p99_itl_ms" : "slo_attainment"},
+      {"probes", probes},
+      {"capacity_request_rate", search.capacity ? Json(*search.capacity) : Json(nullptr)},
+      {"capped_at_max_rate", search.capped_at_max},
+      {"converged", search.converged},
+      {"lowest_failing_rate",
+       search.lowest_failing_rate ? Json(*search.lowest_failing_rate) : Json(nullptr)}};
 }
 
 }  // namespace stride::server::loadgen

@@ -17,17 +17,17 @@ namespace stride::server::loadgen {
 
 // What was run, recorded beside the figures.
 struct RunInfo {
-  std::string date;       // e.g. "20261130-143000"
+  std::string date;  // e.g. "20261130-143000"
   std::string url;
-  std::string endpoint;   // "completions" or "chat"
+  std::string endpoint;  // "completions" or "chat"
   std::string model;
-  std::string dataset;    // "random", "sharegpt-like" or the file
+  std::string dataset;  // "random", "sharegpt-like" or the file
   int num_prompts = 0;
   double request_rate = 0;  // may be infinite
   double burstiness = 1;
   int max_concurrency = 0;  // 0: none
   uint64_t seed = 0;
-  std::string slo;          // as given to --slo
+  std::string slo;  // as given to --slo
 };
 
 nlohmann::json ResultJson(const BenchmarkMetrics& metrics, const RunInfo& info);

@@ -76,9 +76,9 @@ class Run {
     }
     LaunchWaiting();
     if (next_arrival_ < offsets_.size()) {
-      timer_.expires_at(settings_.origin + std::chrono::duration_cast<Clock::duration>(
-                                               std::chrono::duration<double>(
-                                                   offsets_[next_arrival_])));
+      timer_.expires_at(settings_.origin +
+                        std::chrono::duration_cast<Clock::duration>(
+                            std::chrono::duration<double>(offsets_[next_arrival_])));
       timer_.async_wait([this](beast::error_code ec) {
         if (!ec) ScheduleArrivals();
       });
@@ -94,11 +94,11 @@ class Run {
       ++progress_.sent;
       const BenchRequest& request = requests_[index];
       auto call = std::make_shared<StreamingCall>(
-          &pool_, &settings_, RequestBody(request, options_.api, options_.model),
-          request.input_len, [this, index](RequestOutcome outcome) {
-            OnDone(index, std::move(outcome));
-          });
+          &pool_, &settings_, RequestBody(request, options_.api, options_.model), request.input_len,
+          [this, index](RequestOutcome outcome) { OnDone(index, std::move(outcome)); });
       call->Start();
+      progress_.elapsed_s = Elapsed();
+      if (options_.on_progress) options_.on_progress(progress_);
     }
   }
 
@@ -164,8 +164,8 @@ absl::StatusOr<std::string> FetchFirstModel(const HttpTarget& target, const std:
   absl::StatusOr<tcp::resolver::results_type> endpoints = Resolve(io, target);
   if (!endpoints.ok()) return endpoints.status();
   beast::tcp_stream stream(io);
-  stream.expires_after(std::chrono::duration_cast<Clock::duration>(
-      std::chrono::duration<double>(timeout_s)));
+  stream.expires_after(
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_s)));
   beast::error_code ec;
   std::string path = ApiPath(target, ApiKind::kCompletions);
   path.resize(path.size() - std::string("/completions").size());

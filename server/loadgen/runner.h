@@ -37,7 +37,7 @@ struct RunOptions {
   int max_concurrency = 0;  // 0: no cap
   uint64_t seed = 0;        // of the arrival process
   double request_timeout_s = 6 * 3600;
-  // Called on the run's thread after each request finishes (keep it cheap).
+  // Called on the run's thread after each request is sent and after each finishes (cheap!).
   std::function<void(const RunProgress&)> on_progress;
 };
 

@@ -81,9 +81,8 @@ absl::StatusOr<CapacityTarget> ParseCapacityTarget(absl::string_view text) {
 }
 
 std::string CapacityTargetToString(const CapacityTarget& target) {
-  return target.kind == CapacityTarget::Kind::kP99Tbt
-             ? absl::StrCat("p99-tbt:", target.value)
-             : absl::StrCat("goodput:", target.value);
+  return target.kind == CapacityTarget::Kind::kP99Tbt ? absl::StrCat("p99-tbt:", target.value)
+                                                      : absl::StrCat("goodput:", target.value);
 }
 
 }  // namespace stride::server::loadgen

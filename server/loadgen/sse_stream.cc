@@ -78,7 +78,8 @@ StreamEvent ClassifyEvent(std::string_view data, ApiKind api) {
   Json chunk = Json::parse(data, nullptr, /*allow_exceptions=*/false);
   if (!chunk.is_object()) {
     event.kind = StreamEvent::Kind::kMalformed;
-    event.error = absl::StrCat("not a JSON object in the stream: ", std::string(data.substr(0, 200)));
+    event.error =
+        absl::StrCat("not a JSON object in the stream: ", std::string(data.substr(0, 200)));
     return event;
   }
   if (auto error = chunk.find("error"); error != chunk.end() && !error->is_null()) {

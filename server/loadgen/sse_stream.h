@@ -36,8 +36,8 @@ class SseParser {
 struct StreamEvent {
   enum class Kind { kDone, kToken, kOther, kError, kMalformed };
   Kind kind = Kind::kOther;
-  std::string error;                // kError: the server's message; kMalformed: what was wrong
-  int64_t completion_tokens = -1;   // from a "usage" object, -1 if none
+  std::string error;               // kError: the server's message; kMalformed: what was wrong
+  int64_t completion_tokens = -1;  // from a "usage" object, -1 if none
   int64_t prompt_tokens = -1;
 };
 

@@ -94,25 +94,24 @@ void StreamingCall::Connect() {
   stream_ = pool_->NewStream();
   pool_->CountOpened();
   stream_->expires_at(deadline_);
-  stream_->async_connect(pool_->endpoints(), [self = shared_from_this()](
-                                                 beast::error_code ec, const tcp::endpoint&) {
-    if (ec) return self->Finish(ErrorText("connect", ec));
-    beast::error_code ignored;
-    self->stream_->socket().set_option(tcp::no_delay(true), ignored);
-    self->Write();
-  });
+  stream_->async_connect(pool_->endpoints(),
+                         [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
+                           if (ec) return self->Finish(ErrorText("connect", ec));
+                           beast::error_code ignored;
+                           self->stream_->socket().set_option(tcp::no_delay(true), ignored);
+                           self->Write();
+                         });
 }
 
 void StreamingCall::Write() {
   stream_->expires_at(deadline_);
-  http::async_write(*stream_, request_,
-                    [self = shared_from_this()](beast::error_code ec, size_t) {
-                      if (ec) {
-                        if (self->MaybeRetry()) return;
-                        return self->Finish(ErrorText("send", ec));
-                      }
-                      self->ReadHeader();
-                    });
+  http::async_write(*stream_, request_, [self = shared_from_this()](beast::error_code ec, size_t) {
+    if (ec) {
+      if (self->MaybeRetry()) return;
+      return self->Finish(ErrorText("send", ec));
+    }
+    self->ReadHeader();
+  });
 }
 
 bool StreamingCall::MaybeRetry() {
@@ -148,10 +147,9 @@ void StreamingCall::ReadBody() {
   parser_->get().body().data = body_buffer_;
   parser_->get().body().size = sizeof(body_buffer_);
   stream_->expires_at(deadline_);
-  http::async_read_some(*stream_, buffer_, *parser_,
-                        [self = shared_from_this()](beast::error_code ec, size_t) {
-                          self->OnBody(ec);
-                        });
+  http::async_read_some(
+      *stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
 }
 
 void StreamingCall::OnBody(beast::error_code ec) {
@@ -179,7 +177,8 @@ void StreamingCall::OnBody(beast::error_code ec) {
 
 void StreamingCall::HandleBodyBytes(std::string_view bytes, double now) {
   if (status_ != 200) {
-    error_body_.append(bytes.substr(0, kMaxErrorBody - std::min(kMaxErrorBody, error_body_.size())));
+    error_body_.append(
+        bytes.substr(0, kMaxErrorBody - std::min(kMaxErrorBody, error_body_.size())));
     return;
   }
   events_.clear();

@@ -32,7 +32,8 @@ using Clock = std::chrono::steady_clock;
 // one thread.
 class ConnectionPool {
  public:
-  ConnectionPool(boost::asio::io_context& io, boost::asio::ip::tcp::resolver::results_type endpoints);
+  ConnectionPool(boost::asio::io_context& io,
+                 boost::asio::ip::tcp::resolver::results_type endpoints);
 
   boost::asio::io_context& io() { return io_; }
   const boost::asio::ip::tcp::resolver::results_type& endpoints() const { return endpoints_; }
@@ -54,9 +55,9 @@ class ConnectionPool {
 // What every call of a run shares.
 struct CallSettings {
   ApiKind api = ApiKind::kCompletions;
-  std::string host_header;  // "host:port"
-  std::string path;         // e.g. "/v1/completions"
-  std::string api_key;      // sent as `Authorization: Bearer KEY` when not empty
+  std::string host_header;   // "host:port"
+  std::string path;          // e.g. "/v1/completions"
+  std::string api_key;       // sent as `Authorization: Bearer KEY` when not empty
   Clock::time_point origin;  // time 0 of the outcome's timestamps
   double timeout_s = 6 * 3600;
 };

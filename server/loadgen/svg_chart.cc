@@ -13,12 +13,23 @@ std::string EscapeXml(const std::string& text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -100,9 +111,9 @@ std::string SvgLineChart(const ChartSpec& spec) {
                           "points=\"%s\"/>\n",
                           EscapeXml(s.color), points);
     if (spec.series.size() > 1) {
-      absl::StrAppendFormat(&svg,
-                            "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\" text-anchor=\"end\">%s</text>\n",
-                            kLeft + plot_w - 6, legend_y, EscapeXml(s.color), EscapeXml(s.name));
+      absl::StrAppendFormat(
+          &svg, "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\" text-anchor=\"end\">%s</text>\n",
+          kLeft + plot_w - 6, legend_y, EscapeXml(s.color), EscapeXml(s.name));
       legend_y += 14;
     }
   }

@@ -10,7 +10,7 @@ namespace stride::server::loadgen {
 
 struct ChartSeries {
   std::string name;
-  std::string color;  // CSS color
+  std::string color;                              // CSS color
   std::vector<std::pair<double, double>> points;  // (x, y), in drawing order
 };
 

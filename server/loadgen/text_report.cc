@@ -21,8 +21,7 @@ std::string Row(const std::string& label, const std::string& value) {
 
 std::string Number(double v) { return absl::StrFormat("%.2f", v); }
 
-void AddLatency(std::string& out, const std::string& title, const char* name,
-                const Summary& s) {
+void AddLatency(std::string& out, const std::string& title, const char* name, const Summary& s) {
   out += Rule(title, '-');
   out += Row(absl::StrCat("Mean ", name, " (ms):"), Number(s.mean));
   out += Row(absl::StrCat("Median ", name, " (ms):"), Number(s.median));
@@ -55,9 +54,8 @@ std::string ResultTable(const BenchmarkMetrics& m, const std::string& title) {
 }
 
 std::string ProgressLine(const RunProgress& p, int width) {
-  const int filled = p.total > 0 ? static_cast<int>(static_cast<int64_t>(width) * p.finished /
-                                                    p.total)
-                                 : width;
+  const int filled =
+      p.total > 0 ? static_cast<int>(static_cast<int64_t>(width) * p.finished / p.total) : width;
   return absl::StrFormat("[%s%s] %d/%d done, %d in flight, %d failed, %.1f s",
                          std::string(filled, '#'), std::string(width - filled, '.'), p.finished,
                          p.total, p.sent - p.finished, p.failed, p.elapsed_s);
@@ -68,11 +66,11 @@ std::string ProbeLine(const CapacityProbe& probe, const CapacityTarget& target,
   const std::string measure =
       target.kind == CapacityTarget::Kind::kP99Tbt
           ? absl::StrFormat("P99 ITL %.2f ms (target <= %g)", probe.verdict.measure, target.value)
-          : absl::StrFormat("SLO attainment %.1f%% (target >= %g%%)",
-                            100 * probe.verdict.measure, 100 * target.value);
+          : absl::StrFormat("SLO attainment %.1f%% (target >= %g%%)", 100 * probe.verdict.measure,
+                            100 * target.value);
   return absl::StrFormat("probe %8.3f req/s: %s -> %s | %d ok, %d failed, %.1f out tok/s",
-                         probe.rate, measure, probe.verdict.meets ? "meets" : "misses",
-                         m.completed, m.failed, m.output_throughput);
+                         probe.rate, measure, probe.verdict.meets ? "meets" : "misses", m.completed,
+                         m.failed, m.output_throughput);
 }
 
 }  // namespace stride::server::loadgen

@@ -26,6 +26,10 @@ TEST(CapacitySearchTest, ConvergesOnP99TbtCapacity) {
   EXPECT_LE(*result->capacity, 20.0);
   EXPECT_GE(*result->capacity, 20.0 * (1 - options.relative_tolerance));
   EXPECT_FALSE(result->capped_at_max);
+  EXPECT_TRUE(result->converged);
+  ASSERT_TRUE(result->lowest_failing_rate.has_value());
+  EXPECT_GT(*result->lowest_failing_rate, 20.0);
+  EXPECT_LE(*result->lowest_failing_rate - *result->capacity, 0.05 * *result->capacity);
   EXPECT_EQ(calls, static_cast<int>(result->probes.size()));
   EXPECT_LE(calls, options.max_probes);
   // Doubling first: 1, 2, 4, 8, 16, 32, then bisection inside [16, 32].
@@ -80,6 +84,19 @@ TEST(CapacitySearchTest, NothingPassesOrEverythingPasses) {
   ASSERT_TRUE(always.ok());
   EXPECT_EQ(always->capacity, 64);
   EXPECT_TRUE(always->capped_at_max);
+  EXPECT_TRUE(always->converged);
+}
+
+TEST(CapacitySearchTest, RunningOutOfProbesIsNotConvergence) {
+  int calls = 0;
+  CapacitySearchOptions options;
+  options.max_probes = 3;  // 1, 2, 4 all pass; capacity 20 is not bracketed
+  auto result = SearchCapacity(options, LinearTbtServer(100, &calls));
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(calls, 3);
+  EXPECT_FALSE(result->converged);
+  EXPECT_EQ(result->capacity, 4);
+  EXPECT_FALSE(result->lowest_failing_rate.has_value());
 }
 
 TEST(CapacitySearchTest, ProbeErrorStopsAndBadOptionsRejected) {

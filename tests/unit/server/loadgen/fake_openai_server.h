@@ -150,13 +150,16 @@ class FakeOpenAiServer {
       boost::asio::write(socket, http::make_chunk(boost::asio::buffer(event)), ec);
     };
     if (chat) {  // the role preamble comes at once and is not a token
-      send(R"({"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]})");
+      send(
+          R"({"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]})");
     }
     Sleep(reply.first_delay_ms);
     for (int i = 0; i < reply.num_chunks && !ec; ++i) {
       if (i > 0) Sleep(reply.interval_ms);
-      send(chat ? R"({"choices":[{"index":0,"delta":{"content":"tok"},"finish_reason":null}],"usage":null})"
-                : R"({"choices":[{"index":0,"text":"tok","finish_reason":null}],"usage":null})");
+      send(
+          chat
+              ? R"({"choices":[{"index":0,"delta":{"content":"tok"},"finish_reason":null}],"usage":null})"
+              : R"({"choices":[{"index":0,"text":"tok","finish_reason":null}],"usage":null})");
       if (reply.kind == FakeReply::Kind::kCloseEarly && i == 1) {
         socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
         socket.close(ec);

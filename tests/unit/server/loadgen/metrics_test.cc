@@ -44,7 +44,7 @@ TEST(DeriveTimingsTest, TpotUsesUsageTokensNotChunks) {
 TEST(ComputeMetricsTest, AggregatesAndGoodput) {
   std::vector<RequestOutcome> outcomes;
   outcomes.push_back(Outcome(0.0, {0.05, 0.07, 0.09, 0.11, 0.13}, 5, 10));  // TTFT 50, TPOT 20
-  outcomes.push_back(Outcome(0.5, {0.6, 0.7, 0.8}, 3, 20));                // TTFT 100, TPOT 100
+  outcomes.push_back(Outcome(0.5, {0.6, 0.7, 0.8}, 3, 20));                 // TTFT 100, TPOT 100
   outcomes.push_back(Outcome(1.0, {1.02}, 1, 30));                          // TTFT 20, 1 token
   RequestOutcome failed;
   failed.success = false;

@@ -60,8 +60,8 @@ TEST(ResultJsonTest, VllmFieldNames) {
   EXPECT_EQ(j["request_rate"], "inf");
   EXPECT_EQ(j["backend"], "openai");
   EXPECT_DOUBLE_EQ(j["request_goodput"].get<double>(), 1.0);  // only the first: TTFT 100 ms
-  EXPECT_NEAR(j["mean_ttft_ms"].get<double>(), 150, 1e-9);      // (100 + 200) / 2
-  EXPECT_NEAR(j["ttfts"][1].get<double>(), 0.2, 1e-12);         // seconds, as vLLM
+  EXPECT_NEAR(j["mean_ttft_ms"].get<double>(), 150, 1e-9);    // (100 + 200) / 2
+  EXPECT_NEAR(j["ttfts"][1].get<double>(), 0.2, 1e-12);       // seconds, as vLLM
   EXPECT_EQ(j["itls"][0].size(), 2u);
   EXPECT_EQ(j["output_lens"], nlohmann::json({3, 4, 0}));
   EXPECT_EQ(j["errors"][2], "HTTP 500: <bad>");
@@ -147,8 +147,8 @@ TEST(HtmlReportTest, SelfContainedWithChartsAndNoScripts) {
   CapacitySearchResult search;
   search.probes = {{1, {true, 30}}, {2, {false, 120}}};
   search.capacity = 1;
-  const std::string html = HtmlReport(
-      m, outcomes, info, {&search, CapacityTarget{CapacityTarget::Kind::kP99Tbt, 100}});
+  const std::string html =
+      HtmlReport(m, outcomes, info, {&search, CapacityTarget{CapacityTarget::Kind::kP99Tbt, 100}});
   size_t svgs = 0;
   for (size_t at = html.find("<svg"); at != std::string::npos; at = html.find("<svg", at + 1)) {
     ++svgs;

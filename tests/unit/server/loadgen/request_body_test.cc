@@ -33,7 +33,8 @@ TEST(RequestBodyTest, CompletionsForcesLengthAndStreamsUsage) {
   request.prompt_ids = {5, 6, 7};
   request.input_len = 3;
   request.output_len = 42;
-  const nlohmann::json body = nlohmann::json::parse(RequestBody(request, ApiKind::kCompletions, "m"));
+  const nlohmann::json body =
+      nlohmann::json::parse(RequestBody(request, ApiKind::kCompletions, "m"));
   EXPECT_EQ(body["model"], "m");
   EXPECT_EQ(body["prompt"], nlohmann::json({5, 6, 7}));
   EXPECT_EQ(body["max_tokens"], 42);
@@ -56,8 +57,9 @@ TEST(RequestBodyTest, ChatUsesMessagesAndWordsForIds) {
   EXPECT_EQ(body["max_completion_tokens"], 8);
   EXPECT_EQ(body["ignore_eos"], true);
   request.prompt_text = "hello";
-  EXPECT_EQ(nlohmann::json::parse(RequestBody(request, ApiKind::kChat, ""))["messages"][0]["content"],
-            "hello");
+  EXPECT_EQ(
+      nlohmann::json::parse(RequestBody(request, ApiKind::kChat, ""))["messages"][0]["content"],
+      "hello");
 }
 
 }  // namespace

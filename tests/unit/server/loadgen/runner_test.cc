@@ -50,13 +50,18 @@ TEST(RunnerLiveTest, TimingsMatchTheScriptedStream) {
   RunOptions options = Options(server.url());
   options.max_concurrency = 1;
   int progress_calls = 0;
+  RunProgress last;
   options.on_progress = [&](const RunProgress& p) {
     ++progress_calls;
     EXPECT_EQ(p.total, 3);
+    EXPECT_LE(p.sent - p.finished, 1);  // the concurrency cap
+    last = p;
   };
   auto run = RunBenchmark(options, Requests(3));
   ASSERT_TRUE(run.ok()) << run.status();
-  EXPECT_EQ(progress_calls, 3);
+  EXPECT_EQ(progress_calls, 6);  // each request sent, each finished
+  EXPECT_EQ(last.finished, 3);
+  EXPECT_EQ(last.failed, 0);
   ASSERT_EQ(run->outcomes.size(), 3u);
   for (const RequestOutcome& o : run->outcomes) {
     ASSERT_TRUE(o.success) << o.error;

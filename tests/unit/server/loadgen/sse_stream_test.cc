@@ -33,19 +33,20 @@ TEST(SseParserTest, IncompleteEventIsHeldBack) {
 
 TEST(ClassifyEventTest, Completions) {
   EXPECT_EQ(ClassifyEvent("[DONE]", ApiKind::kCompletions).kind, StreamEvent::Kind::kDone);
-  EXPECT_EQ(ClassifyEvent(R"({"choices":[{"index":0,"text":"hi","finish_reason":null}],"usage":null})",
-                          ApiKind::kCompletions)
-                .kind,
-            StreamEvent::Kind::kToken);
+  EXPECT_EQ(
+      ClassifyEvent(R"({"choices":[{"index":0,"text":"hi","finish_reason":null}],"usage":null})",
+                    ApiKind::kCompletions)
+          .kind,
+      StreamEvent::Kind::kToken);
   // A held-back token (empty text, not finished) is timed; a bare finish chunk is not.
-  EXPECT_EQ(ClassifyEvent(R"({"choices":[{"text":"","finish_reason":null}]})",
-                          ApiKind::kCompletions)
-                .kind,
-            StreamEvent::Kind::kToken);
-  EXPECT_EQ(ClassifyEvent(R"({"choices":[{"text":"","finish_reason":"length"}]})",
-                          ApiKind::kCompletions)
-                .kind,
-            StreamEvent::Kind::kOther);
+  EXPECT_EQ(
+      ClassifyEvent(R"({"choices":[{"text":"","finish_reason":null}]})", ApiKind::kCompletions)
+          .kind,
+      StreamEvent::Kind::kToken);
+  EXPECT_EQ(
+      ClassifyEvent(R"({"choices":[{"text":"","finish_reason":"length"}]})", ApiKind::kCompletions)
+          .kind,
+      StreamEvent::Kind::kOther);
   EXPECT_EQ(ClassifyEvent(R"({"choices":[{"text":"end","finish_reason":"length"}]})",
                           ApiKind::kCompletions)
                 .kind,
@@ -59,28 +60,29 @@ TEST(ClassifyEventTest, Completions) {
 }
 
 TEST(ClassifyEventTest, ChatSkipsRolePreambleAndFinishChunk) {
-  EXPECT_EQ(ClassifyEvent(R"({"choices":[{"delta":{"role":"assistant","content":""},"finish_reason":null}]})",
-                          ApiKind::kChat)
+  EXPECT_EQ(ClassifyEvent(
+                R"({"choices":[{"delta":{"role":"assistant","content":""},"finish_reason":null}]})",
+                ApiKind::kChat)
                 .kind,
             StreamEvent::Kind::kOther);
   EXPECT_EQ(ClassifyEvent(R"({"choices":[{"delta":{"content":"x"},"finish_reason":null}]})",
                           ApiKind::kChat)
                 .kind,
             StreamEvent::Kind::kToken);
-  EXPECT_EQ(ClassifyEvent(R"({"choices":[{"delta":{},"finish_reason":"stop"}]})", ApiKind::kChat)
-                .kind,
-            StreamEvent::Kind::kOther);
-  EXPECT_EQ(ClassifyEvent(R"({"choices":[{"delta":{"reasoning_content":"hm"}}]})", ApiKind::kChat)
-                .kind,
-            StreamEvent::Kind::kToken);
+  EXPECT_EQ(
+      ClassifyEvent(R"({"choices":[{"delta":{},"finish_reason":"stop"}]})", ApiKind::kChat).kind,
+      StreamEvent::Kind::kOther);
+  EXPECT_EQ(
+      ClassifyEvent(R"({"choices":[{"delta":{"reasoning_content":"hm"}}]})", ApiKind::kChat).kind,
+      StreamEvent::Kind::kToken);
   // A completions-shaped chunk is not a chat token.
   EXPECT_EQ(ClassifyEvent(R"({"choices":[{"text":"x"}]})", ApiKind::kChat).kind,
             StreamEvent::Kind::kOther);
 }
 
 TEST(ClassifyEventTest, ErrorsAndGarbage) {
-  StreamEvent error = ClassifyEvent(R"({"error":{"message":"boom","type":"server_error"}})",
-                                    ApiKind::kCompletions);
+  StreamEvent error =
+      ClassifyEvent(R"({"error":{"message":"boom","type":"server_error"}})", ApiKind::kCompletions);
   EXPECT_EQ(error.kind, StreamEvent::Kind::kError);
   EXPECT_EQ(error.error, "boom");
   EXPECT_EQ(ClassifyEvent("{not json", ApiKind::kCompletions).kind, StreamEvent::Kind::kMalformed);

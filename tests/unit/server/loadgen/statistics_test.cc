@@ -12,9 +12,9 @@ namespace {
 TEST(StatisticsTest, PercentileInterpolatesLinearlyLikeNumpy) {
   const std::vector<double> values = {50, 15, 40, 20, 35};  // sorted: 15 20 35 40 50
   EXPECT_DOUBLE_EQ(Percentile(values, 0), 15);
-  EXPECT_DOUBLE_EQ(Percentile(values, 40), 29);   // rank 1.6: 20 + 0.6 * 15
-  EXPECT_DOUBLE_EQ(Percentile(values, 50), 35);   // rank 2
-  EXPECT_DOUBLE_EQ(Percentile(values, 90), 46);   // rank 3.6: 40 + 0.6 * 10
+  EXPECT_DOUBLE_EQ(Percentile(values, 40), 29);    // rank 1.6: 20 + 0.6 * 15
+  EXPECT_DOUBLE_EQ(Percentile(values, 50), 35);    // rank 2
+  EXPECT_DOUBLE_EQ(Percentile(values, 90), 46);    // rank 3.6: 40 + 0.6 * 10
   EXPECT_DOUBLE_EQ(Percentile(values, 99), 49.6);  // rank 3.96: 40 + 0.96 * 10
   EXPECT_DOUBLE_EQ(Percentile(values, 100), 50);
 }
@@ -24,9 +24,9 @@ TEST(StatisticsTest, SummarizeOneToTen) {
   for (int i = 10; i >= 1; --i) values.push_back(i);
   const Summary s = Summarize(values, 1000);
   EXPECT_DOUBLE_EQ(s.mean, 5500);
-  EXPECT_DOUBLE_EQ(s.median, 5500);   // rank 4.5 between 5 and 6
-  EXPECT_NEAR(s.p90, 9100, 1e-9);     // rank 8.1
-  EXPECT_NEAR(s.p99, 9910, 1e-9);     // rank 8.91
+  EXPECT_DOUBLE_EQ(s.median, 5500);              // rank 4.5 between 5 and 6
+  EXPECT_NEAR(s.p90, 9100, 1e-9);                // rank 8.1
+  EXPECT_NEAR(s.p99, 9910, 1e-9);                // rank 8.91
   EXPECT_NEAR(s.std, 2872.2813232690143, 1e-9);  // np.std(range(1, 11)) * 1000, ddof = 0
 }
 

@@ -52,8 +52,9 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
   extern __shared__ __align__(16) unsigned char shared_raw[];
   __nv_bfloat16* q_s = reinterpret_cast<__nv_bfloat16*>(shared_raw);
   __nv_bfloat16* kv_s = q_s + kRows * kStride;  // per warp: K[2][kKeys], V[2][kKeys]
-  float* warp_max = reinterpret_cast<float*>(kv_s + kWarps * 4 * kKeys * kStride);  // [kWarps][kRows]
-  float* warp_sum = warp_max + kWarps * kRows;  // [kWarps][kRows]
+  // [kWarps][kRows] each:
+  float* warp_max = reinterpret_cast<float*>(kv_s + kWarps * 4 * kKeys * kStride);
+  float* warp_sum = warp_max + kWarps * kRows;
 
   const int seq = blockIdx.x, kv_head = blockIdx.y, split = blockIdx.z;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;

@@ -6,23 +6,13 @@
 #include "engine/text/jinja/template.h"
 #include "engine/text/jinja/value_json.h"
 #include "gtest/gtest.h"
+#include "tests/unit/engine/text/jinja_test_util.h"
 #include "nlohmann/json.hpp"
 
 namespace stride::engine::text::jinja {
 namespace {
 
-std::string Render(const std::string& source, const std::string& vars_json = "{}") {
-  auto t = Template::Parse(source);
-  if (!t.ok()) return "PARSE ERROR: " + std::string(t.status().message());
-  std::vector<std::pair<std::string, Value>> vars;
-  const nlohmann::ordered_json json = nlohmann::ordered_json::parse(vars_json);
-  for (const auto& [key, value] : json.items()) {
-    vars.emplace_back(key, *ValueFromJson(value));
-  }
-  auto r = t->Render(vars);
-  if (!r.ok()) return "ERROR: " + std::string(r.status().message());
-  return *r;
-}
+using testing::Render;
 
 TEST(JinjaMethodsTest, Split) {
   EXPECT_EQ(Render("{{ 'a,b,,c'.split(',') }} {{ ' a  b '.split() }} {{ 'a b c'.split(' ', 1) }} "

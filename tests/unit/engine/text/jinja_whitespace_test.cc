@@ -7,17 +7,12 @@
 
 #include "engine/text/jinja/template.h"
 #include "gtest/gtest.h"
+#include "tests/unit/engine/text/jinja_test_util.h"
 
 namespace stride::engine::text::jinja {
 namespace {
 
-std::string Render(const std::string& source) {
-  auto t = Template::Parse(source);
-  if (!t.ok()) return "PARSE ERROR: " + std::string(t.status().message());
-  auto r = t->Render({});
-  if (!r.ok()) return "ERROR: " + std::string(r.status().message());
-  return *r;
-}
+using testing::Render;
 
 TEST(JinjaWhitespaceTest, TrimBlocksDropsTheNewlineAfterABlockTag) {
   EXPECT_EQ(Render("{% if true %}\nyes\n{% endif %}\nafter"), "yes\nafter");

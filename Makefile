@@ -37,7 +37,7 @@ demo: build fixtures
 # tokenizer. Try: curl localhost:8000/v1/completions -d '{"prompt": "Hello", "max_tokens": 8}'
 .PHONY: serve e2e e2e-deps
 serve: build fixtures
-	$(STRIDE) serve $(TINY_MODEL) --port 8000
+	$(STRIDE) serve $(TINY_MODEL) --served-model-name stride-tiny --port 8000
 
 # The official OpenAI Node client (pinned in tests/e2e/package-lock.json) for the e2e tests.
 E2E := tests/e2e

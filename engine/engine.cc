@@ -74,7 +74,21 @@ void Engine::Loop() {
     if (scheduler_.HasUnfinished()) Step();
     PublishStats();
   }
-  // Shutting down: abort everything still in flight so no stream waits forever.
+  // Shutting down: abort everything still in flight so no stream waits forever, including
+  // requests submitted but not yet admitted.
+  std::deque<Pending> never_admitted;
+  {
+    absl::MutexLock lock(&mutex_);
+    never_admitted.swap(inbox_);
+  }
+  for (Pending& pending : never_admitted) {
+    for (int i = 0; i < pending.request.sampling.n; ++i) {
+      RequestOutput delta;
+      delta.index = i;
+      delta.finish_reason = FinishReason::kAbort;
+      pending.stream->Push(std::move(delta));
+    }
+  }
   std::vector<RequestId> ids;
   for (const auto& [id, seq] : sequences_) ids.push_back(id);
   for (RequestId id : ids) {
@@ -115,6 +129,7 @@ void Engine::Admit(Pending pending) {
   const GenerateRequest& r = pending.request;
   static thread_local std::mt19937_64 seed_source{std::random_device{}()};
   const uint64_t base_seed = r.sampling.seed ? *r.sampling.seed : seed_source();
+  loop_stats_.num_prompt_tokens += static_cast<int64_t>(r.prompt_token_ids.size());
   std::vector<RequestId>& ids = sequences_of_stream_[pending.stream->id()];
   for (int i = 0; i < r.sampling.n; ++i) {
     auto request = std::make_unique<Request>();

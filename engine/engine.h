@@ -33,7 +33,8 @@ struct EngineStats {
   int num_running = 0;
   int64_t num_steps = 0;
   int64_t num_preemptions = 0;
-  int64_t num_prompt_tokens_computed = 0;
+  int64_t num_prompt_tokens = 0;           // of admitted requests (once per request, like vLLM)
+  int64_t num_prompt_tokens_computed = 0;  // prompt positions run (prefix-cache hits excluded)
   int64_t num_generated_tokens = 0;
   int64_t prefix_cache_query_tokens = 0;
   int64_t prefix_cache_hit_tokens = 0;

@@ -119,8 +119,10 @@ std::string ServerMetrics::Render(const engine::EngineStats* stats) const {
   gauge("stride:kv_total_blocks", "KV-cache blocks in the pool.", stats->num_total_kv_blocks);
   counter("stride:num_preemptions_total", "Preemptions (requests evicted and recomputed).",
           static_cast<double>(stats->num_preemptions));
-  counter("stride:prompt_tokens_total",
-          "Tokens the engine computed (EngineStats::num_prompt_tokens_computed).",
+  counter("stride:prompt_tokens_total", "Prompt tokens of admitted requests.",
+          static_cast<double>(stats->num_prompt_tokens));
+  counter("stride:prompt_tokens_computed_total",
+          "Prompt tokens the engine ran (prefix-cache hits excluded, recomputation included).",
           static_cast<double>(stats->num_prompt_tokens_computed));
   counter("stride:generation_tokens_total", "Tokens generated.",
           static_cast<double>(stats->num_generated_tokens));

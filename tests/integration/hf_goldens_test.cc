@@ -37,7 +37,9 @@ void ExpectMatchesGolden(const GoldenPrompt& golden, const Generation& got,
       // Ids must agree unless two neighbours are (nearly) tied.
       bool tied = (k > 0 && step.top[k - 1].second - step.top[k].second < kTieGap) ||
                   (k + 1 < step.top.size() && step.top[k].second - step.top[k + 1].second < kTieGap);
-      if (!tied) EXPECT_EQ(got.logprobs[s].top[k].first, step.top[k].first) << what << " step " << s;
+      if (!tied) {
+        EXPECT_EQ(got.logprobs[s].top[k].first, step.top[k].first) << what << " step " << s;
+      }
     }
     if (step.top2_gap < kTieGap) break;  // after a tie the continuations may legitimately part
   }

@@ -128,6 +128,8 @@ TEST(EngineTest, NGreaterThanOneGivesDistinctSeededSequences) {
   }
   EXPECT_NE(a[0].token_ids, a[1].token_ids);
   EXPECT_NE(a[2].token_ids, a[3].token_ids);
+  // Prompt tokens count once per request, not once per sequence.
+  EXPECT_EQ(WaitIdle(*e.engine).num_prompt_tokens, 2 * 20);
 }
 
 TEST(EngineTest, ShutdownAbortsRequestsInFlight) {

@@ -25,7 +25,8 @@ void ExpectClose(const std::vector<float>& actual, const nlohmann::json& expecte
   ASSERT_EQ(actual.size(), expected.size()) << what;
   for (size_t i = 0; i < actual.size(); ++i) {
     double e = expected[i].get<double>();
-    EXPECT_NEAR(actual[i], e, 2e-7 * std::abs(e)) << what << " index " << i;
+    // A few float32 ulps: transformers runs llama3's smoothing in float32, we in double.
+    EXPECT_NEAR(actual[i], e, 5e-7 * std::abs(e)) << what << " index " << i;
   }
 }
 

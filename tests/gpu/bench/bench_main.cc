@@ -2,7 +2,8 @@
 // GEMM, 4.28 TB/s copy) or references. `--kernels` or `--model` runs one half; `--quick` keeps
 // the model part short; `--offline=N[,IN,OUT]` runs only the engine throughput benchmark (N prompts
 // of IN tokens generating OUT, default 1000/1000); `--breakdown` only the batch-1 step breakdown
-// and the skinny-GEMM table (decode_breakdown_bench.cc).
+// and the skinny-GEMM table (decode_breakdown_bench.cc); `--decode-attention` or
+// `--prefill-attention` only that kernel's benchmark.
 #include <cstdio>
 #include <cstring>
 
@@ -14,6 +15,14 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--kernels") == 0) model = false;
     if (std::strcmp(argv[i], "--model") == 0) kernels = false;
     if (std::strcmp(argv[i], "--quick") == 0) quick = true;
+    if (std::strcmp(argv[i], "--decode-attention") == 0) {
+      stride::testing::gpu::RunDecodeAttentionBenchmarks();
+      return 0;
+    }
+    if (std::strcmp(argv[i], "--prefill-attention") == 0) {
+      stride::testing::gpu::RunPrefillAttentionBenchmarks();
+      return 0;
+    }
     if (std::strcmp(argv[i], "--breakdown") == 0) {
       stride::testing::gpu::RunDecodeBreakdown();
       return 0;

@@ -47,6 +47,8 @@ inline void Report(const std::string& name, const std::string& shape, double val
 }
 
 void RunKernelBenchmarks();
+void RunDecodeAttentionBenchmarks();
+void RunPrefillAttentionBenchmarks();
 void RunDecodeBreakdown();
 void RunModelBenchmarks(bool quick);
 void RunOfflineBenchmark(int num_prompts, int input_len, int output_len);

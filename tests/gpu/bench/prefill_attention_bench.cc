@@ -1,0 +1,64 @@
+// Paged prefill attention TFLOP/s (causal: 2·B·S²·H·D); PyTorch SDPA is measured by run.sh's
+// script in the same session for comparison.
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/attention/paged_attention.h"
+#include "tests/gpu/bench/bench_util.h"
+#include "tests/gpu/bench/paged_cache.h"
+
+namespace stride::testing::gpu {
+namespace {
+
+constexpr double kGemmPeak = 855e12;
+
+void PrefillAttentionBench(int seq_len, int total_tokens) {
+  constexpr int kHeads = 32, kKvHeads = 8, kDim = 128, kBlock = 16;
+  const int num_seqs = std::max(1, total_tokens / seq_len);
+  std::mt19937 rng(FreshSeed());
+  PagedCache cache = MakeCache(num_seqs, seq_len, kKvHeads, kDim, kBlock, rng);
+  const size_t tokens = static_cast<size_t>(num_seqs) * seq_len;
+  DeviceArray<__nv_bfloat16> q(ToBf16(RandomBf16Values(tokens * kHeads * kDim, 1.0f, rng)));
+  DeviceArray<__nv_bfloat16> out(q.size());
+  std::vector<int> query_lens(num_seqs, seq_len), context_lens(num_seqs, seq_len);
+  std::vector<int32_t> starts;
+  for (int s = 0; s <= num_seqs; ++s) starts.push_back(s * seq_len);
+  auto work = kernels::PlanPagedPrefill(query_lens, context_lens, kHeads, kKvHeads, 0);
+  DeviceArray<int32_t> d_starts(starts);
+  DeviceArray<int32_t> d_lens(std::vector<int32_t>(num_seqs, seq_len));
+  DeviceArray<kernels::PrefillWorkItem> d_work(work);
+  kernels::PagedPrefillParams p;
+  p.q = q.get();
+  p.out = out.get();
+  p.k_cache = cache.k->get();
+  p.v_cache = cache.v->get();
+  p.block_tables = cache.tables->get();
+  p.max_blocks_per_seq = cache.width;
+  p.query_start = d_starts.get();
+  p.context_lens = d_lens.get();
+  p.work = d_work.get();
+  p.num_work = static_cast<int>(work.size());
+  p.num_heads = kHeads;
+  p.num_kv_heads = kKvHeads;
+  p.head_dim = kDim;
+  p.block_size = kBlock;
+  p.scale = 1.0f / std::sqrt(static_cast<float>(kDim));
+  const double ms = MedianMs([&] { GPU_CHECK(kernels::LaunchPagedPrefill(p, nullptr)); }, 2, 10);
+  const double flops = 4.0 * num_seqs * static_cast<double>(seq_len) * seq_len / 2 * kHeads * kDim;
+  const std::string shape = "B" + std::to_string(num_seqs) + " S" + std::to_string(seq_len) +
+                            " causal 32/8 d128";
+  Report("prefill_attn_tflops", shape, flops / ms / 1e9, "TFLOP/s", kGemmPeak / 1e12, "gemm");
+}
+
+}  // namespace
+
+void RunPrefillAttentionBenchmarks() {
+  PrefillAttentionBench(2048, 16384);
+  PrefillAttentionBench(8192, 16384);
+  PrefillAttentionBench(32768, 32768);
+}
+
+}  // namespace stride::testing::gpu

@@ -1,0 +1,91 @@
+// Shared by the paged prefill and decode kernel tests: a random paged KV cache and block tables
+// for a set of sequences, and engine::runner::cpu::PagedAttention's output on them. Blocks before the window are
+// the null block, whose memory is NaN: a kernel reading it fails the test.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "base/thread_pool.h"
+#include "engine/runner/cpu/ops.h"
+#include "tests/gpu/gpu_test_util.h"
+
+namespace stride::testing::gpu {
+
+
+struct Seq {
+  int query_len, context_len;
+};
+
+struct AttentionCase {
+  int heads, kv_heads, head_dim, block_size, window;
+  std::vector<Seq> seqs;
+};
+
+// Random cache and block tables for `s`, the CPU reference output, and device copies.
+struct Problem {
+  std::vector<float> q, k_cache, v_cache, ref;
+  std::vector<int32_t> tables, query_start, context_lens;
+  int width = 0, num_tokens = 0;
+
+  Problem(const AttentionCase& s, std::mt19937& rng, base::ThreadPool& pool) {
+    const int token_width = s.kv_heads * s.head_dim;
+    for (const Seq& q : s.seqs) width = std::max(width, (q.context_len + s.block_size - 1) / s.block_size);
+    const int num_blocks = 1 + width * static_cast<int>(s.seqs.size());
+    k_cache = RandomBf16Values(static_cast<size_t>(num_blocks) * s.block_size * token_width, 1.0f, rng);
+    v_cache = RandomBf16Values(k_cache.size(), 1.0f, rng);
+    std::fill(k_cache.begin(), k_cache.begin() + s.block_size * token_width, NAN);  // null block
+    std::fill(v_cache.begin(), v_cache.begin() + s.block_size * token_width, NAN);
+    std::vector<int32_t> blocks(num_blocks - 1);
+    std::iota(blocks.begin(), blocks.end(), 1);
+    std::shuffle(blocks.begin(), blocks.end(), rng);
+    tables.assign(s.seqs.size() * width, 0);
+    for (size_t i = 0; i < s.seqs.size(); ++i) {
+      const int first = s.seqs[i].context_len - s.seqs[i].query_len;
+      for (int b = 0; b < width; ++b) {
+        const bool before_window =
+            s.window > 0 && (b + 1) * s.block_size <= first - s.window + 1;
+        tables[i * width + b] = before_window ? 0 : blocks[i * width + b];
+      }
+    }
+    for (const Seq& q : s.seqs) {
+      query_start.push_back(num_tokens);
+      context_lens.push_back(q.context_len);
+      num_tokens += q.query_len;
+    }
+    query_start.push_back(num_tokens);
+    const size_t row = static_cast<size_t>(s.heads) * s.head_dim;
+    q = RandomBf16Values(num_tokens * row, 1.0f, rng);
+    ref.assign(q.size(), 0.0f);
+    for (size_t i = 0; i < s.seqs.size(); ++i) {
+      if (s.seqs[i].context_len == 0) continue;  // padding row: output zero
+      engine::runner::cpu::PagedAttentionParams p;
+      p.q = q.data() + query_start[i] * row;
+      p.out = ref.data() + query_start[i] * row;
+      p.k_cache = k_cache.data();
+      p.v_cache = v_cache.data();
+      p.block_table = tables.data() + i * width;
+      p.block_size = s.block_size;
+      p.num_tokens = s.seqs[i].query_len;
+      p.first_position = s.seqs[i].context_len - s.seqs[i].query_len;
+      p.num_heads = s.heads;
+      p.num_kv_heads = s.kv_heads;
+      p.head_dim = s.head_dim;
+      p.sliding_window = s.window;
+      p.scale = 1.0f / std::sqrt(static_cast<float>(s.head_dim));
+      engine::runner::cpu::PagedAttention(p, pool);
+    }
+  }
+};
+
+inline std::string Describe(const AttentionCase& s) {
+  return std::to_string(s.heads) + "/" + std::to_string(s.kv_heads) + " d" +
+         std::to_string(s.head_dim) + " bs" + std::to_string(s.block_size) + " window " +
+         std::to_string(s.window);
+}
+
+}  // namespace stride::testing::gpu

@@ -2,7 +2,8 @@
 # Runs the GPU tests, then the benchmarks, on the GPU machine, from the repository root:
 #   tests/gpu/run.sh [BUNDLE_DIR] [stride_gpu_bench flags: --kernels | --model | --quick |
 #                                 --offline=N[,IN,OUT] (engine throughput only) |
-#                                 --breakdown (B1 step per-op times, skinny GEMM vs cuBLASLt)]
+#                                 --breakdown (B1 step per-op times, skinny GEMM vs cuBLASLt) |
+#                                 --decode-attention | --prefill-attention (that kernel only)]
 # STRIDE_CUDA_PROFILE=1 makes the runner print host/device time per step phase at exit.
 # BUNDLE_DIR (default build/gpu-bundle) comes from
 #   /work/shared/tools/gpu-bundle build/gpu-bundle build/<you>/tests/gpu/stride_gpu_tests \

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "kernels/common/device_utils.cuh"
+#include "kernels/common/pdl.cuh"
 
 namespace stride::kernels {
 namespace {
@@ -10,6 +11,8 @@ __device__ __forceinline__ float Silu(float x) { return x / (1.0f + __expf(-x));
 
 // Eight values per thread with 16-byte loads; width % 8 == 0 and no bias.
 __global__ void SiluAndMulVec8Kernel(SiluAndMulParams p) {
+  WaitForPrecedingGrid();
+  AllowDependentLaunch();
   const int64_t vecs_per_row = p.width / 8;
   const int64_t total = vecs_per_row * p.rows;
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
@@ -28,6 +31,8 @@ __global__ void SiluAndMulVec8Kernel(SiluAndMulParams p) {
 }
 
 __global__ void SiluAndMulKernel(SiluAndMulParams p) {
+  WaitForPrecedingGrid();
+  AllowDependentLaunch();
   const int64_t total = static_cast<int64_t>(p.width) * p.rows;
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
@@ -50,12 +55,7 @@ cudaError_t LaunchSiluAndMul(const SiluAndMulParams& p, cudaStream_t stream) {
   const bool vec = p.bias == nullptr && p.width % 8 == 0;
   const int64_t work = static_cast<int64_t>(p.rows) * (vec ? p.width / 8 : p.width);
   const int blocks = static_cast<int>(std::min<int64_t>((work + kThreads - 1) / kThreads, 65536));
-  if (vec) {
-    SiluAndMulVec8Kernel<<<blocks, kThreads, 0, stream>>>(p);
-  } else {
-    SiluAndMulKernel<<<blocks, kThreads, 0, stream>>>(p);
-  }
-  return cudaGetLastError();
+  return LaunchPdl(vec ? SiluAndMulVec8Kernel : SiluAndMulKernel, blocks, kThreads, 0, stream, p);
 }
 
 }  // namespace stride::kernels

@@ -1,6 +1,6 @@
 #include <atomic>
 
-#include "kernels/common/pdl.cuh"
+#include "kernels/common/pdl.h"
 
 namespace stride::kernels {
 namespace {

@@ -14,6 +14,8 @@
 
 #include <utility>
 
+#include "kernels/common/pdl.h"
+
 namespace stride::kernels {
 
 __device__ __forceinline__ void WaitForPrecedingGrid() {
@@ -27,11 +29,6 @@ __device__ __forceinline__ void AllowDependentLaunch() {
   asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
 #endif
 }
-
-// Whether launches use the programmatic-serialization attribute; off makes every launch a plain
-// stream-ordered one (for A/B measurements). Set once at start-up, before any capture.
-void SetPdlEnabled(bool enabled);
-bool PdlEnabled();
 
 // kernel<<<grid, block, smem, stream>>>(args...) with the programmatic stream serialization
 // attribute, so the kernel may begin before its predecessor ends (see above).

@@ -1,9 +1,12 @@
+#include "kernels/common/pdl.cuh"
 #include "kernels/embedding/embedding.h"
 
 namespace stride::kernels {
 namespace {
 
 __global__ void EmbeddingKernel(EmbeddingParams p) {
+  WaitForPrecedingGrid();
+  AllowDependentLaunch();
   const int t = blockIdx.x;
   const __nv_bfloat16* row = p.table + static_cast<int64_t>(p.ids[t]) * p.hidden;
   float* out = p.out + static_cast<int64_t>(t) * p.hidden;
@@ -14,8 +17,7 @@ __global__ void EmbeddingKernel(EmbeddingParams p) {
 
 cudaError_t LaunchEmbedding(const EmbeddingParams& p, cudaStream_t stream) {
   if (p.num_tokens == 0) return cudaSuccess;
-  EmbeddingKernel<<<p.num_tokens, 256, 0, stream>>>(p);
-  return cudaGetLastError();
+  return LaunchPdl(EmbeddingKernel, p.num_tokens, 256, 0, stream, p);
 }
 
 }  // namespace stride::kernels

@@ -1,4 +1,5 @@
 #include "kernels/common/device_utils.cuh"
+#include "kernels/common/pdl.cuh"
 #include "kernels/gemm/gemv.h"
 
 namespace stride::kernels {
@@ -50,8 +51,8 @@ __global__ void __launch_bounds__(kThreads) GemvKernel(GemvParams p) {
     for (int mi = 0; mi < M; ++mi) acc[r][mi] = 0.0f;
   }
 
-  for (int base = threadIdx.x; base < kc; base += kThreads * U) {
-    uint4 wv[U][R];
+  uint4 wv[U][R];
+  auto load_weights = [&](int base) {
 #pragma unroll
     for (int u = 0; u < U; ++u) {
       const int c = base + u * kThreads;
@@ -60,6 +61,15 @@ __global__ void __launch_bounds__(kThreads) GemvKernel(GemvParams p) {
         wv[u][r] = c < kc ? LoadStreaming(w_rows[r] + c) : make_uint4(0, 0, 0, 0);
       }
     }
+  };
+  // The first weight chunks do not depend on the previous kernel: they are in flight while it
+  // finishes (for k = 4096 at m = 1 that is the CTA's whole share of the weights).
+  load_weights(threadIdx.x);
+  WaitForPrecedingGrid();
+  AllowDependentLaunch();
+
+  for (int base = threadIdx.x; base < kc; base += kThreads * U) {
+    if (base != static_cast<int>(threadIdx.x)) load_weights(base);
 #pragma unroll
     for (int u = 0; u < U; ++u) {
       const int c = base + u * kThreads;
@@ -142,16 +152,13 @@ template <int M, int R, int U>
 cudaError_t LaunchShape(const GemvParams& p, cudaStream_t stream) {
   if (p.swiglu) {
     const int blocks = (p.n / 2 + R / 2 - 1) / (R / 2);
-    GemvKernel<M, R, U, true, false><<<blocks, kThreads, 0, stream>>>(p);
-  } else {
-    const int blocks = (p.n + R - 1) / R;
-    if (p.output == GemmOutput::kF32) {
-      GemvKernel<M, R, U, false, true><<<blocks, kThreads, 0, stream>>>(p);
-    } else {
-      GemvKernel<M, R, U, false, false><<<blocks, kThreads, 0, stream>>>(p);
-    }
+    return LaunchPdl(GemvKernel<M, R, U, true, false>, blocks, kThreads, 0, stream, p);
   }
-  return cudaGetLastError();
+  const int blocks = (p.n + R - 1) / R;
+  if (p.output == GemmOutput::kF32) {
+    return LaunchPdl(GemvKernel<M, R, U, false, true>, blocks, kThreads, 0, stream, p);
+  }
+  return LaunchPdl(GemvKernel<M, R, U, false, false>, blocks, kThreads, 0, stream, p);
 }
 
 }  // namespace

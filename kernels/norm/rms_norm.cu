@@ -1,4 +1,5 @@
 #include "kernels/common/device_utils.cuh"
+#include "kernels/common/pdl.cuh"
 #include "kernels/norm/rms_norm.h"
 
 namespace stride::kernels {
@@ -10,6 +11,8 @@ constexpr int kThreads = 256;
 // few thousand values, so a second pass over global memory hits L1/L2.
 __global__ void __launch_bounds__(kThreads) FusedAddRmsNormKernel(FusedAddRmsNormParams p) {
   __shared__ float scratch[kThreads / 32];
+  WaitForPrecedingGrid();
+  AllowDependentLaunch();
   const int r = blockIdx.x;
   const int src = p.row_index != nullptr ? p.row_index[r] : r;
   float* residual = p.residual + static_cast<int64_t>(src) * p.dim;
@@ -38,6 +41,8 @@ __global__ void __launch_bounds__(kThreads) FusedAddRmsNormKernel(FusedAddRmsNor
 template <int kVec>
 __global__ void __launch_bounds__(kThreads) FusedAddRmsNormVecKernel(FusedAddRmsNormParams p) {
   __shared__ float scratch[kThreads / 32];
+  WaitForPrecedingGrid();
+  AllowDependentLaunch();
   const int r = blockIdx.x;
   const int src = p.row_index != nullptr ? p.row_index[r] : r;
   const int quads = p.dim / 4;
@@ -106,19 +111,13 @@ cudaError_t LaunchFusedAddRmsNorm(const FusedAddRmsNormParams& p, cudaStream_t s
   if (p.rows == 0) return cudaSuccess;
   const int quads_per_thread = (p.dim / 4 + kThreads - 1) / kThreads;
   if (p.dim % 4 == 0 && quads_per_thread <= 8) {
-    if (quads_per_thread <= 1) {
-      FusedAddRmsNormVecKernel<1><<<p.rows, kThreads, 0, stream>>>(p);
-    } else if (quads_per_thread <= 2) {
-      FusedAddRmsNormVecKernel<2><<<p.rows, kThreads, 0, stream>>>(p);
-    } else if (quads_per_thread <= 4) {
-      FusedAddRmsNormVecKernel<4><<<p.rows, kThreads, 0, stream>>>(p);
-    } else {
-      FusedAddRmsNormVecKernel<8><<<p.rows, kThreads, 0, stream>>>(p);
-    }
-  } else {
-    FusedAddRmsNormKernel<<<p.rows, kThreads, 0, stream>>>(p);
+    const auto kernel = quads_per_thread <= 1   ? FusedAddRmsNormVecKernel<1>
+                        : quads_per_thread <= 2 ? FusedAddRmsNormVecKernel<2>
+                        : quads_per_thread <= 4 ? FusedAddRmsNormVecKernel<4>
+                                                : FusedAddRmsNormVecKernel<8>;
+    return LaunchPdl(kernel, p.rows, kThreads, 0, stream, p);
   }
-  return cudaGetLastError();
+  return LaunchPdl(FusedAddRmsNormKernel, p.rows, kThreads, 0, stream, p);
 }
 
 }  // namespace stride::kernels

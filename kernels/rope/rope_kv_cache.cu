@@ -1,4 +1,5 @@
 #include "kernels/common/device_utils.cuh"
+#include "kernels/common/pdl.cuh"
 #include "kernels/rope/rope_kv_cache.h"
 
 namespace stride::kernels {
@@ -7,18 +8,22 @@ namespace {
 constexpr int kWarps = 4;
 constexpr int kMaxPairsPerLane = 4;  // head_dim <= 256
 
-// One block per token, one warp per head. Lane l owns the rotation pairs (i, i + half) for
-// i = l, l + 32, ...; per-head RMSNorm reduces over the warp.
+// Grid (token, head group): one warp per head, so a decode step's few tokens still spread over
+// (heads / kWarps) blocks per token instead of one block walking every head in turn. Lane l owns
+// the rotation pairs (i, i + half) for i = l, l + 32, ...; per-head RMSNorm reduces over the warp.
 __global__ void __launch_bounds__(kWarps * 32) RopeKvCacheKernel(RopeKvCacheParams p) {
   const int t = blockIdx.x;
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   const int half = p.head_dim / 2;
   const int total_heads = p.num_heads + 2 * p.num_kv_heads;
   const int64_t row_width = static_cast<int64_t>(total_heads) * p.head_dim;
+  // Positions and slots are step metadata, copied before the step's first kernel.
   const int64_t slot = p.slot_mapping[t];
   const float position = static_cast<float>(p.positions[t]);
+  const int h = blockIdx.y * kWarps + warp;
 
-  // cos/sin per owned pair, shared by every head of this token.
+  // cos/sin per owned pair: they depend only on the position, so they are computed while the
+  // previous kernel (the QKV projection) may still be finishing.
   float cos_v[kMaxPairsPerLane], sin_v[kMaxPairsPerLane];
 #pragma unroll
   for (int j = 0; j < kMaxPairsPerLane; ++j) {
@@ -34,7 +39,9 @@ __global__ void __launch_bounds__(kWarps * 32) RopeKvCacheKernel(RopeKvCachePara
     }
   }
 
-  for (int h = warp; h < total_heads; h += kWarps) {
+  WaitForPrecedingGrid();
+  AllowDependentLaunch();
+  if (h < total_heads) {
     const int64_t base = static_cast<int64_t>(t) * row_width + static_cast<int64_t>(h) * p.head_dim;
     const __nv_bfloat16* src = p.qkv + base;
     const __nv_bfloat16* bias = p.bias != nullptr ? p.bias + static_cast<int64_t>(h) * p.head_dim
@@ -73,7 +80,7 @@ __global__ void __launch_bounds__(kWarps * 32) RopeKvCacheKernel(RopeKvCachePara
     if (is_q) {
       dst = p.q_out + (static_cast<int64_t>(t) * p.num_heads + h) * p.head_dim;
     } else {
-      if (slot < 0) continue;
+      if (slot < 0) return;
       const int kv_head = is_v ? h - p.num_heads - p.num_kv_heads : h - p.num_heads;
       dst = (is_v ? p.v_cache : p.k_cache) +
             (slot * p.num_kv_heads + kv_head) * static_cast<int64_t>(p.head_dim);
@@ -99,8 +106,9 @@ __global__ void __launch_bounds__(kWarps * 32) RopeKvCacheKernel(RopeKvCachePara
 cudaError_t LaunchRopeKvCache(const RopeKvCacheParams& p, cudaStream_t stream) {
   if (p.num_tokens == 0) return cudaSuccess;
   if (p.head_dim % 2 != 0 || p.head_dim > 2 * 32 * kMaxPairsPerLane) return cudaErrorInvalidValue;
-  RopeKvCacheKernel<<<p.num_tokens, kWarps * 32, 0, stream>>>(p);
-  return cudaGetLastError();
+  const int total_heads = p.num_heads + 2 * p.num_kv_heads;
+  const dim3 grid(p.num_tokens, (total_heads + kWarps - 1) / kWarps);
+  return LaunchPdl(RopeKvCacheKernel, grid, kWarps * 32, 0, stream, p);
 }
 
 }  // namespace stride::kernels

@@ -2,6 +2,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "kernels/common/pdl.cuh"
 #include "kernels/sampling/sampling.h"
 
 namespace stride::kernels {
@@ -326,6 +327,8 @@ __device__ int Draw(const float* row, int n, bool vec, WeightOf weight, double u
 
 __global__ void __launch_bounds__(kThreads) SampleKernel(SampleParams p) {
   __shared__ Shared s;
+  WaitForPrecedingGrid();
+  AllowDependentLaunch();
   const int r = blockIdx.x;
   const int n = p.vocab;
   const float* row = p.logits + static_cast<int64_t>(r) * n;
@@ -499,8 +502,7 @@ __global__ void __launch_bounds__(kThreads) SampleKernel(SampleParams p) {
 cudaError_t LaunchSample(const SampleParams& p, cudaStream_t stream) {
   if (p.rows == 0) return cudaSuccess;
   if (p.vocab <= 0 || p.vocab > kMaxUnits * kUnit) return cudaErrorInvalidValue;
-  SampleKernel<<<p.rows, kThreads, 0, stream>>>(p);
-  return cudaGetLastError();
+  return LaunchPdl(SampleKernel, p.rows, kThreads, 0, stream, p);
 }
 
 }  // namespace stride::kernels

@@ -11,6 +11,7 @@
 #include "engine/model/weights.h"
 #include "engine/runner/cuda/cuda_model_runner.h"
 #include "engine/runner/kv_cache_spec.h"
+#include "kernels/common/pdl.h"
 #include "tests/gpu/bench/bench_util.h"
 
 namespace stride::testing::gpu {
@@ -158,19 +159,19 @@ void RunModelBenchmarks(bool quick) {
              "floor");
     }
   }
-  // The same batch-1 decode with every projection on cuBLASLt (the skinny-GEMM kernel off), on a
-  // second runner over the same weights, for the before/after in one session.
+  // The same batch-1 decode with programmatic dependent launch off (every kernel waits for the
+  // previous one to end before it starts), on a second runner over the same weights, for the
+  // before/after in one session.
   runner->reset();
-  engine::runner::cuda::CudaRunnerOptions options;
-  options.max_gemv_rows = 0;
-  auto lt_runner = engine::runner::cuda::CreateCudaModelRunner(*config, *weights, kv, options);
-  if (lt_runner.ok()) {
+  kernels::SetPdlEnabled(false);
+  auto plain_runner = engine::runner::cuda::CreateCudaModelRunner(*config, *weights, kv);
+  if (plain_runner.ok()) {
     Sequences seqs;
     seqs.Add(1024, config->vocab_size, rng);
-    const double ms = DecodeSteps(**lt_runner, seqs, 128);
-    Report("decode_ms_per_token_cublaslt", "B1 ctx~1024, graphs, no skinny GEMM", ms, "ms", 3.5,
-           "floor");
+    const double ms = DecodeSteps(**plain_runner, seqs, 128);
+    Report("decode_ms_per_token_no_pdl", "B1 ctx~1024, graphs, PDL off", ms, "ms", 3.5, "floor");
   }
+  kernels::SetPdlEnabled(true);
 }
 
 }  // namespace stride::testing::gpu

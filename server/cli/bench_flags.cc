@@ -41,6 +41,9 @@ ABSL_FLAG(std::string, target, "",
 ABSL_FLAG(double, search_min_rate, 1.0 / 64, "bench: capacity search: lowest rate probed");
 ABSL_FLAG(double, search_max_rate, 4096, "bench: capacity search: highest rate probed");
 ABSL_FLAG(int, search_max_probes, 12, "bench: capacity search: runs at most");
+ABSL_FLAG(double, search_max_median_ttft, 2000,
+          "bench: capacity search under p99-tbt: a probe whose median TTFT (ms) exceeds this is "
+          "overloaded and fails; 0: no bound");
 ABSL_FLAG(double, search_tolerance, 0.05,
           "bench: capacity search: stop when the bracket is within this share of the rate");
 ABSL_FLAG(std::string, result, "", "bench: write the JSON result (vLLM's field names) here");
@@ -109,6 +112,13 @@ absl::StatusOr<BenchOptions> BenchOptionsFromFlags() {
     if (capacity->kind == loadgen::CapacityTarget::Kind::kGoodput && o.slo.empty()) {
       return absl::InvalidArgumentError(
           "--target goodput needs --slo (e.g. ttft:250,tpot:100, as DistServe)");
+    }
+    const double max_median_ttft = absl::GetFlag(FLAGS_search_max_median_ttft);
+    if (!(max_median_ttft >= 0)) {
+      return absl::InvalidArgumentError("--search-max-median-ttft must be >= 0 (ms)");
+    }
+    if (capacity->kind == loadgen::CapacityTarget::Kind::kP99Tbt) {
+      capacity->max_median_ttft_ms = max_median_ttft;
     }
     o.capacity_target = *capacity;
     o.search.min_rate = absl::GetFlag(FLAGS_search_min_rate);

@@ -8,8 +8,10 @@ ProbeVerdict JudgeProbe(const BenchmarkMetrics& metrics, const CapacityTarget& t
   ProbeVerdict verdict;
   if (target.kind == CapacityTarget::Kind::kP99Tbt) {
     verdict.measure = metrics.itl_ms.p99;
-    verdict.meets =
-        metrics.completed > 0 && metrics.failed == 0 && metrics.itl_ms.p99 <= target.value;
+    const bool queue_bounded =
+        target.max_median_ttft_ms <= 0 || metrics.ttft_ms.median <= target.max_median_ttft_ms;
+    verdict.meets = metrics.completed > 0 && metrics.failed == 0 &&
+                    metrics.itl_ms.p99 <= target.value && queue_bounded;
   } else {
     verdict.measure = metrics.slo_attainment;
     verdict.meets = metrics.slo_attainment >= target.value;

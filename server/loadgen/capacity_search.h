@@ -1,6 +1,7 @@
 // Capacity search: the highest request rate a server sustains under a target, found by probing
 // rates (each probe a full benchmark run at that rate). Targets (slo.h): Sarathi-Serve's P99
-// time-between-tokens (P99 ITL <= bound, and no failed request), or DistServe's goodput (the
+// time-between-tokens (P99 ITL <= bound, no failed request, and optionally median TTFT <= a
+// queueing bound), or DistServe's goodput (the
 // share of all requests that succeed and meet every SLO >= the fraction). Latency is assumed to
 // grow with rate: the search doubles (or halves) from the start rate until it brackets the
 // answer, then bisects until the bracket is within a relative tolerance.

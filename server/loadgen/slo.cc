@@ -81,8 +81,12 @@ absl::StatusOr<CapacityTarget> ParseCapacityTarget(absl::string_view text) {
 }
 
 std::string CapacityTargetToString(const CapacityTarget& target) {
-  return target.kind == CapacityTarget::Kind::kP99Tbt ? absl::StrCat("p99-tbt:", target.value)
-                                                      : absl::StrCat("goodput:", target.value);
+  if (target.kind == CapacityTarget::Kind::kGoodput) return absl::StrCat("goodput:", target.value);
+  std::string text = absl::StrCat("p99-tbt:", target.value);
+  if (target.max_median_ttft_ms > 0) {
+    absl::StrAppend(&text, " (median TTFT <= ", target.max_median_ttft_ms, " ms)");
+  }
+  return text;
 }
 
 }  // namespace stride::server::loadgen

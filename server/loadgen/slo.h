@@ -28,6 +28,11 @@ struct CapacityTarget {
   enum class Kind { kP99Tbt, kGoodput };
   Kind kind = Kind::kP99Tbt;
   double value = 0;  // milliseconds for kP99Tbt, a fraction in (0, 1] for kGoodput
+  // kP99Tbt only: a probe also fails when the median TTFT exceeds this (0: no bound). A
+  // stall-free scheduler keeps time-between-tokens low however long its queue grows, so without
+  // a queueing bound every rate would "meet" the TBT target; Sarathi-Serve's capacity runs bound
+  // the median scheduling delay the same way (2 s).
+  double max_median_ttft_ms = 0;
 };
 
 // "p99-tbt:100" or "goodput:0.9" (also "p99_tbt", as absl may have rewritten dashes).

@@ -125,5 +125,22 @@ TEST(JudgeProbeTest, P99TbtNeedsNoFailures) {
   EXPECT_FALSE(JudgeProbe(m, target).meets);
 }
 
+TEST(JudgeProbeTest, P99TbtWithQueueBoundFailsAnOverloadedRun) {
+  CapacityTarget target{CapacityTarget::Kind::kP99Tbt, 50};
+  target.max_median_ttft_ms = 2000;
+  BenchmarkMetrics m;
+  m.completed = 10;
+  m.itl_ms.p99 = 20;
+  m.ttft_ms.median = 1999;
+  EXPECT_TRUE(JudgeProbe(m, target).meets);
+  m.ttft_ms.median = 2001;  // TBT fine, but requests queue for seconds
+  EXPECT_FALSE(JudgeProbe(m, target).meets);
+  target.max_median_ttft_ms = 0;  // no bound
+  EXPECT_TRUE(JudgeProbe(m, target).meets);
+  EXPECT_EQ(CapacityTargetToString(target), "p99-tbt:50");
+  target.max_median_ttft_ms = 2000;
+  EXPECT_EQ(CapacityTargetToString(target), "p99-tbt:50 (median TTFT <= 2000 ms)");
+}
+
 }  // namespace
 }  // namespace stride::server::loadgen

@@ -32,7 +32,7 @@ struct PrefillWorkItem {
   int32_t token_begin = 0;
 };
 
-// Query tokens per CTA: 64 rows hold tokens x the query heads of one KV head.
+// Query tokens per CTA: 128 rows hold tokens x the query heads of one KV head.
 int PagedPrefillTokensPerTile(int num_heads, int num_kv_heads);
 
 // Work items for the sequences with query_lens[s] > 0, heaviest (most keys) first so the long
@@ -59,7 +59,14 @@ struct PagedPrefillParams {
   int block_size = 16;
   int sliding_window = 0;  // 0: full causal
   float scale = 1.0f;
+  // Tuning, head_dim 128 only: warps per CTA (4 of 32 rows or 8 of 16 rows) and keys per K/V
+  // tile (64 or 32); 0 takes the defaults. Supported pairs: 4x64, 4x32, 8x64.
+  int warps = 0;
+  int tile_keys = 0;
 };
+
+inline constexpr int kDefaultPrefillWarps = 4;
+inline constexpr int kDefaultPrefillTileKeys = 64;
 
 cudaError_t LaunchPagedPrefill(const PagedPrefillParams& p, cudaStream_t stream);
 

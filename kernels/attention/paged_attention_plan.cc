@@ -10,7 +10,7 @@ bool PagedAttentionSupportsHeadDim(int head_dim) {
 }
 
 int PagedPrefillTokensPerTile(int num_heads, int num_kv_heads) {
-  return std::max(1, 64 / std::max(1, num_heads / std::max(1, num_kv_heads)));
+  return std::max(1, 128 / std::max(1, num_heads / std::max(1, num_kv_heads)));
 }
 
 std::vector<PrefillWorkItem> PlanPagedPrefill(const std::vector<int>& query_lens,

@@ -1,7 +1,10 @@
-// Paged prefill attention: FlashAttention-2 style, one CTA per (work item, KV head), 4 warps of
-// 16 query rows each; 64-key K/V tiles double-buffered through cp.async.
-#include "kernels/attention/mma_tile.cuh"
+// Paged prefill attention, FlashAttention-2 style: one CTA per (work item, KV head) holds 128
+// query rows (tokens x the GQA group's heads) in 4 warps of 32 rows each (prefill_tile.cuh);
+// 64-key K/V tiles are double-buffered through cp.async, so the loads of tile j + 1 run under
+// the MMAs of tile j. 102 KB of shared memory and <= 255 registers give 2 CTAs per SM.
 #include "kernels/attention/paged_attention.h"
+#include "kernels/attention/prefill_tile.cuh"
+#include "kernels/common/pdl.cuh"
 
 namespace stride::kernels {
 namespace {
@@ -9,27 +12,39 @@ namespace {
 using attention::CpAsync16;
 using attention::CpAsyncCommit;
 using attention::CpAsyncWait;
-using attention::RowState;
+namespace tile = attention::prefill;
 
-constexpr int kWarps = 4;
-constexpr int kRows = 16 * kWarps;
-constexpr int kKeys = 64;
+constexpr int kRows = 128;  // query rows per CTA (PagedPrefillTokensPerTile)
 constexpr float kLog2e = 1.4426950408889634f;
 
-template <int D>
-constexpr int SharedBytes() {
-  return (kRows + 4 * kKeys) * (D + 8) * static_cast<int>(sizeof(__nv_bfloat16));
-}
+// kWarps warps of kRowBlocks m16 row blocks make the CTA's 128 rows; kKeys keys per K/V tile.
+template <int kWarps, int kRowBlocks, int kKeys>
+struct Tiling {
+  static_assert(kWarps * kRowBlocks * 16 == kRows);
+  static constexpr int kThreads = kWarps * 32;
+  static constexpr int kWarpRows = 16 * kRowBlocks;
+  template <int D>
+  static constexpr int SharedBytes() {
+    return (kRows + 4 * kKeys) * (D + 8) * static_cast<int>(sizeof(__nv_bfloat16));
+  }
+};
 
-template <int D>
-__global__ void __launch_bounds__(kWarps * 32) PagedPrefillKernel(PagedPrefillParams p) {
+template <int D, int kWarps, int kRowBlocks, int kKeys>
+__global__ void __launch_bounds__(kWarps * 32, 2) PagedPrefillKernel(PagedPrefillParams p) {
+  constexpr int kThreads = kWarps * 32;
+  constexpr int kWarpRows = 16 * kRowBlocks;
   constexpr int kStride = D + 8;  // elements per shared-memory row (16-byte pad)
   constexpr int kChunks = D / 8;  // 16-byte chunks per row
+  constexpr int kLoadRowStep = kThreads / kChunks;  // rows one pass of the CTA's threads copies
+  static_assert(kKeys % kLoadRowStep == 0);
   extern __shared__ __align__(16) unsigned char shared_raw[];
-  __nv_bfloat16* q_s = reinterpret_cast<__nv_bfloat16*>(shared_raw);
-  __nv_bfloat16* k_s = q_s + kRows * kStride;        // [2][kKeys][kStride]
-  __nv_bfloat16* v_s = k_s + 2 * kKeys * kStride;    // [2][kKeys][kStride]
+  __nv_bfloat16* q_s = reinterpret_cast<__nv_bfloat16*>(shared_raw);  // [kRows][kStride]
+  __nv_bfloat16* k_s = q_s + kRows * kStride;                          // [2][kKeys][kStride]
+  __nv_bfloat16* v_s = k_s + 2 * kKeys * kStride;                      // [2][kKeys][kStride]
+  AllowDependentLaunch();
 
+  // Work items, query starts, context lengths and block tables are staged before the step's
+  // first kernel; q and the KV cache are written by the kernels just before this one.
   const PrefillWorkItem item = p.work[blockIdx.x];
   const int kv_head = blockIdx.y;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
@@ -49,9 +64,12 @@ __global__ void __launch_bounds__(kWarps * 32) PagedPrefillKernel(PagedPrefillPa
   const int num_tiles = (key_end - tile_begin + kKeys - 1) / kKeys;
   const int32_t* block_table = p.block_tables + static_cast<int64_t>(item.seq) * p.max_blocks_per_seq;
   const int64_t token_stride = static_cast<int64_t>(p.num_kv_heads) * D;
+  const int load_column = (threadIdx.x % kChunks) * 8;
+  const int load_row = threadIdx.x / kChunks;
+  WaitForPrecedingGrid();
 
   // Query rows: row r is token item.token_begin + r / group, head kv_head * group + r % group.
-  for (int i = threadIdx.x; i < kRows * kChunks; i += blockDim.x) {
+  for (int i = threadIdx.x; i < kRows * kChunks; i += kThreads) {
     const int r = i / kChunks, c = i % kChunks;
     const int t = item.token_begin + r / group;
     const bool valid = r < tokens_per_tile * group && t < token_end;
@@ -61,19 +79,21 @@ __global__ void __launch_bounds__(kWarps * 32) PagedPrefillKernel(PagedPrefillPa
               : p.q;
     CpAsync16(q_s + r * kStride + c * 8, src, valid);
   }
-  auto load_tile = [&](int tile, int buffer) {
-    const int key0 = tile_begin + tile * kKeys;
-    for (int i = threadIdx.x; i < kKeys * kChunks; i += blockDim.x) {
-      const int r = i / kChunks, c = i % kChunks;
+  // Keys outside [key_lo, key_end) are zero-filled, never read: the null block stays untouched.
+  auto load_tile = [&](int tile_index, int buffer) {
+    const int key0 = tile_begin + tile_index * kKeys;
+#pragma unroll
+    for (int i = 0; i < kKeys / kLoadRowStep; ++i) {
+      const int r = load_row + i * kLoadRowStep;
       const int key = key0 + r;
       const bool valid = key >= key_lo && key < key_end;
       int64_t offset = 0;
       if (valid) {
         const int64_t block = block_table[key / p.block_size];
         offset = (block * p.block_size + key % p.block_size) * token_stride +
-                 static_cast<int64_t>(kv_head) * D + c * 8;
+                 static_cast<int64_t>(kv_head) * D + load_column;
       }
-      const int dst = (buffer * kKeys + r) * kStride + c * 8;
+      const int dst = (buffer * kKeys + r) * kStride + load_column;
       CpAsync16(k_s + dst, p.k_cache + offset, valid);
       CpAsync16(v_s + dst, p.v_cache + offset, valid);
     }
@@ -81,84 +101,114 @@ __global__ void __launch_bounds__(kWarps * 32) PagedPrefillKernel(PagedPrefillPa
   load_tile(0, 0);
   CpAsyncCommit();
 
-  // This lane's two rows and their positions (padding rows reuse the last valid position).
-  int row_position[2];
+  // This lane's four rows (row block b, half h -> 2b + h) and their positions; padding rows
+  // reuse the last valid position. The warp's rows span positions [warp_lo, warp_hi].
+  int row_position[2 * kRowBlocks];
 #pragma unroll
-  for (int r = 0; r < 2; ++r) {
-    const int row = warp * 16 + lane / 4 + 8 * r;
-    const int t = min(item.token_begin + row / group, token_end - 1);
-    row_position[r] = first_position + t;
+  for (int i = 0; i < 2 * kRowBlocks; ++i) {
+    const int row = warp * kWarpRows + (i / 2) * 16 + lane / 4 + 8 * (i % 2);
+    row_position[i] = first_position + min(item.token_begin + row / group, token_end - 1);
   }
+  const int warp_lo = first_position + min(item.token_begin + warp * kWarpRows / group, token_end - 1);
+  const int warp_hi =
+      first_position + min(item.token_begin + (warp * kWarpRows + kWarpRows - 1) / group,
+                           token_end - 1);
   const float scale_log2 = p.scale * kLog2e;
+  const __nv_bfloat16* q_warp = q_s + warp * kWarpRows * kStride;
 
-  uint32_t q_frag[D / 16][4];
-  float o[D / 8][4];
+  float o[kRowBlocks][D / 8][4];
 #pragma unroll
-  for (int n = 0; n < D / 8; ++n) o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.0f;
-  RowState state;
+  for (int b = 0; b < kRowBlocks; ++b) {
+#pragma unroll
+    for (int n = 0; n < D / 8; ++n) o[b][n][0] = o[b][n][1] = o[b][n][2] = o[b][n][3] = 0.0f;
+  }
+  tile::RowStates<kRowBlocks> state;
+  tile::InitRowStates(state);
 
-  for (int tile = 0; tile < num_tiles; ++tile) {
+  for (int t = 0; t < num_tiles; ++t) {
     CpAsyncWait<0>();
-    __syncthreads();  // tile `tile` landed; every warp is done with the other buffer
-    if (tile == 0) attention::LoadQFragments<D, kStride>(q_s + warp * 16 * kStride, q_frag);
-    if (tile + 1 < num_tiles) load_tile(tile + 1, (tile + 1) & 1);
+    __syncthreads();  // tile t (and q) landed; every warp is done with the other buffer
+    if (t + 1 < num_tiles) load_tile(t + 1, (t + 1) & 1);
     CpAsyncCommit();
 
-    const int buffer = tile & 1;
-    float s[kKeys / 8][4];
-    attention::QkScores<D, kKeys, kStride>(q_frag, k_s + buffer * kKeys * kStride, s);
-    const int key0 = tile_begin + tile * kKeys;
-    // Only tiles crossing the diagonal or the window's lower edge need per-element masks.
-    const bool need_mask = key0 + kKeys - 1 > position_lo || key0 < key_lo ||
-                           (window > 0 && key0 <= position_hi - window);
+    const int key0 = tile_begin + t * kKeys;
+    // Keys this warp's rows cannot see at all: after its last position, or (windowed) at or
+    // before every row's window start. Skipping is exact (they would add nothing).
+    if (key0 > warp_hi || (window > 0 && key0 + kKeys - 1 <= warp_lo - window)) continue;
+    const int buffer = t & 1;
+    float s[kRowBlocks][kKeys / 8][4];
+    tile::QkScores<D, kKeys, kStride, kRowBlocks>(q_warp, k_s + buffer * kKeys * kStride, s);
+    // Only tiles crossing this warp's diagonal or window edge need per-element masks.
+    const bool need_mask = key0 + kKeys - 1 > warp_lo || key0 < key_lo ||
+                           (window > 0 && key0 <= warp_hi - window);
     if (need_mask) {
 #pragma unroll
-      for (int n = 0; n < kKeys / 8; ++n) {
+      for (int b = 0; b < kRowBlocks; ++b) {
 #pragma unroll
-        for (int e = 0; e < 4; ++e) {
-          const int key = key0 + n * 8 + (lane % 4) * 2 + (e % 2);
-          const int position = row_position[e / 2];
-          const bool visible = key <= position && (window <= 0 || key > position - window);
-          s[n][e] = visible ? s[n][e] * scale_log2 : -INFINITY;
+        for (int n = 0; n < kKeys / 8; ++n) {
+#pragma unroll
+          for (int e = 0; e < 4; ++e) {
+            const int key = key0 + n * 8 + (lane % 4) * 2 + (e % 2);
+            const int position = row_position[2 * b + e / 2];
+            const bool visible = key <= position && (window <= 0 || key > position - window);
+            if (!visible) s[b][n][e] = -INFINITY;
+          }
         }
       }
-    } else {
-#pragma unroll
-      for (int n = 0; n < kKeys / 8; ++n) {
-#pragma unroll
-        for (int e = 0; e < 4; ++e) s[n][e] *= scale_log2;
-      }
     }
-    attention::OnlineSoftmax<D, kKeys>(s, o, state);
-    attention::AccumulatePv<D, kKeys, kStride>(s, v_s + buffer * kKeys * kStride, o);
+    tile::OnlineSoftmax<D, kKeys, kRowBlocks>(s, o, state, scale_log2);
+    tile::AccumulatePv<D, kKeys, kStride, kRowBlocks>(s, v_s + buffer * kKeys * kStride, o);
   }
-  attention::FinishRowSums(state);
+  tile::FinishRowSums(state);
 
+  // Stage the bf16 outputs in the warp's own q rows (no other warp reads them), then write whole
+  // 16-byte chunks: a token's group of heads is contiguous in out.
+  __nv_bfloat16* out_s = q_s + warp * kWarpRows * kStride;
+  __syncwarp();
 #pragma unroll
-  for (int r = 0; r < 2; ++r) {
-    const int row = warp * 16 + lane / 4 + 8 * r;
-    const int t = item.token_begin + row / group;
-    if (row >= tokens_per_tile * group || t >= token_end) continue;
-    const float inv_sum = state.sum[r] > 0.0f ? 1.0f / state.sum[r] : 0.0f;
-    __nv_bfloat16* dst = p.out + (static_cast<int64_t>(q_start + t) * p.num_heads +
-                                  kv_head * group + row % group) * D + (lane % 4) * 2;
+  for (int i = 0; i < 2 * kRowBlocks; ++i) {
+    const int b = i / 2, h = i % 2;
+    const float inv_sum = state.sum[i] > 0.0f ? 1.0f / state.sum[i] : 0.0f;
+    __nv_bfloat16* row = out_s + (b * 16 + lane / 4 + 8 * h) * kStride + (lane % 4) * 2;
 #pragma unroll
     for (int n = 0; n < D / 8; ++n) {
-      *reinterpret_cast<__nv_bfloat162*>(dst + n * 8) =
-          __floats2bfloat162_rn(o[n][2 * r] * inv_sum, o[n][2 * r + 1] * inv_sum);
+      *reinterpret_cast<__nv_bfloat162*>(row + n * 8) =
+          __floats2bfloat162_rn(o[b][n][2 * h] * inv_sum, o[b][n][2 * h + 1] * inv_sum);
     }
+  }
+  __syncwarp();
+  for (int i = lane; i < kWarpRows * kChunks; i += 32) {
+    const int r = i / kChunks, c = i % kChunks;
+    const int row = warp * kWarpRows + r;
+    const int t = item.token_begin + row / group;
+    if (row >= tokens_per_tile * group || t >= token_end) continue;
+    __nv_bfloat16* dst = p.out + (static_cast<int64_t>(q_start + t) * p.num_heads +
+                                  kv_head * group + row % group) * D + c * 8;
+    *reinterpret_cast<uint4*>(dst) = *reinterpret_cast<const uint4*>(out_s + r * kStride + c * 8);
   }
 }
 
-template <int D>
+template <int D, int kWarps, int kRowBlocks, int kKeys>
 cudaError_t Launch(const PagedPrefillParams& p, cudaStream_t stream) {
-  constexpr int kShared = SharedBytes<D>();
-  static const cudaError_t attribute = cudaFuncSetAttribute(
-      PagedPrefillKernel<D>, cudaFuncAttributeMaxDynamicSharedMemorySize, kShared);
+  using T = Tiling<kWarps, kRowBlocks, kKeys>;
+  constexpr int kShared = T::template SharedBytes<D>();
+  auto* kernel = PagedPrefillKernel<D, kWarps, kRowBlocks, kKeys>;
+  static const cudaError_t attribute =
+      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kShared);
   if (attribute != cudaSuccess) return attribute;
   const dim3 grid(p.num_work, p.num_kv_heads);
-  PagedPrefillKernel<D><<<grid, kWarps * 32, kShared, stream>>>(p);
-  return cudaGetLastError();
+  const cudaError_t launch = LaunchPdl(kernel, grid, dim3(T::kThreads), kShared, stream, p);
+  return launch != cudaSuccess ? launch : cudaGetLastError();
+}
+
+// head_dim 128 also has the measured alternatives (PagedPrefillParams::warps / tile_keys).
+cudaError_t LaunchHeadDim128(const PagedPrefillParams& p, cudaStream_t stream) {
+  const int warps = p.warps == 0 ? kDefaultPrefillWarps : p.warps;
+  const int keys = p.tile_keys == 0 ? kDefaultPrefillTileKeys : p.tile_keys;
+  if (warps == 4 && keys == 64) return Launch<128, 4, 2, 64>(p, stream);
+  if (warps == 4 && keys == 32) return Launch<128, 4, 2, 32>(p, stream);
+  if (warps == 8 && keys == 64) return Launch<128, 8, 1, 64>(p, stream);
+  return cudaErrorInvalidValue;
 }
 
 }  // namespace
@@ -169,11 +219,12 @@ cudaError_t LaunchPagedPrefill(const PagedPrefillParams& p, cudaStream_t stream)
       p.num_heads / p.num_kv_heads > kRows) {
     return cudaErrorInvalidValue;
   }
+  if (p.head_dim != 128 && (p.warps != 0 || p.tile_keys != 0)) return cudaErrorInvalidValue;
   switch (p.head_dim) {
-    case 16: return Launch<16>(p, stream);
-    case 32: return Launch<32>(p, stream);
-    case 64: return Launch<64>(p, stream);
-    case 128: return Launch<128>(p, stream);
+    case 16: return Launch<16, 4, 2, 64>(p, stream);
+    case 32: return Launch<32, 4, 2, 64>(p, stream);
+    case 64: return Launch<64, 4, 2, 64>(p, stream);
+    case 128: return LaunchHeadDim128(p, stream);
     default: return cudaErrorInvalidValue;
   }
 }

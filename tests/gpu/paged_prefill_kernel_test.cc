@@ -1,9 +1,12 @@
-// Paged prefill attention against cpu::PagedAttention: GQA groups 1 to 16, head_dim 16/32/64/128,
-// block sizes 8 and 16, chunked prefill and prefix hits (context longer than the query chunk),
-// sliding windows; and the launchers' rejection of unsupported head dims.
+// Paged prefill attention against cpu::PagedAttention: GQA groups 1 to 16 (8 to 128 tokens per
+// 128-row tile), head_dim 16/32/64/128 (128 in every tiling), block sizes 8 and 16, chunked
+// prefill and prefix hits (context longer than the query chunk), sliding windows; and the
+// launchers' rejection of unsupported head dims and tilings.
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <utility>
+#include <vector>
 
 #include "base/thread_pool.h"
 #include "gtest/gtest.h"
@@ -23,6 +26,13 @@ TEST(PagedPrefillKernel, MatchesCpuPagedAttention) {
       {8, 8, 64, 16, 0, {{130, 130}, {70, 2100}}},
       {28, 4, 128, 16, 0, {{50, 90}, {9, 9}}},
       {32, 8, 128, 16, 100, {{300, 300}, {64, 700}}},
+      // 128-row tiles: 8 tokens per CTA (group 16, block size 8), 128 tokens (group 1: each warp
+      // has its own diagonal), 18 tokens + 2 padding rows (group 7), windows spanning tiles.
+      {16, 1, 128, 8, 0, {{300, 300}, {45, 500}}},
+      {4, 4, 128, 16, 0, {{257, 257}, {129, 1000}, {2, 2}}},
+      {32, 8, 128, 16, 200, {{700, 900}, {5, 5}}},
+      {28, 4, 64, 8, 50, {{150, 400}, {40, 40}}},
+      {8, 2, 32, 16, 0, {{1000, 1000}}},
   };
   for (const AttentionCase& s : setups) {
     std::mt19937 rng(FreshSeed());
@@ -40,7 +50,6 @@ TEST(PagedPrefillKernel, MatchesCpuPagedAttention) {
     DeviceArray<int32_t> d_tables(problem.tables), d_start(problem.query_start),
         d_context(problem.context_lens);
     DeviceArray<kernels::PrefillWorkItem> d_work(work);
-    d_out.Poison();
     kernels::PagedPrefillParams p;
     p.q = d_q.get();
     p.out = d_out.get();
@@ -58,9 +67,18 @@ TEST(PagedPrefillKernel, MatchesCpuPagedAttention) {
     p.block_size = s.block_size;
     p.sliding_window = s.window;
     p.scale = 1.0f / std::sqrt(static_cast<float>(s.head_dim));
-    GPU_CHECK(kernels::LaunchPagedPrefill(p, nullptr));
-    GPU_CHECK(cudaDeviceSynchronize());
-    EXPECT_LT(RelativeError(d_out.Download(), problem.ref), 1e-2) << Describe(s);
+    const std::vector<std::pair<int, int>> tilings =
+        s.head_dim == 128 ? std::vector<std::pair<int, int>>{{0, 0}, {4, 32}, {8, 64}}
+                          : std::vector<std::pair<int, int>>{{0, 0}};
+    for (const auto& [warps, keys] : tilings) {
+      d_out.Poison();
+      p.warps = warps;
+      p.tile_keys = keys;
+      GPU_CHECK(kernels::LaunchPagedPrefill(p, nullptr));
+      GPU_CHECK(cudaDeviceSynchronize());
+      EXPECT_LT(RelativeError(d_out.Download(), problem.ref), 1e-2)
+          << Describe(s) << ", tiling " << warps << "x" << keys;
+    }
   }
 }
 
@@ -69,6 +87,10 @@ TEST(PagedAttentionKernels, RejectUnsupportedHeadDim) {
   prefill.num_work = 1;
   prefill.num_heads = prefill.num_kv_heads = 1;
   prefill.head_dim = 96;
+  EXPECT_EQ(kernels::LaunchPagedPrefill(prefill, nullptr), cudaErrorInvalidValue);
+  prefill.head_dim = 128;
+  prefill.warps = 8;
+  prefill.tile_keys = 32;  // not a supported tiling
   EXPECT_EQ(kernels::LaunchPagedPrefill(prefill, nullptr), cudaErrorInvalidValue);
   kernels::PagedDecodeParams decode;
   decode.num_seqs = 1;

@@ -68,9 +68,10 @@ std::string ProbeLine(const CapacityProbe& probe, const CapacityTarget& target,
           ? absl::StrFormat("P99 ITL %.2f ms (target <= %g)", probe.verdict.measure, target.value)
           : absl::StrFormat("SLO attainment %.1f%% (target >= %g%%)", 100 * probe.verdict.measure,
                             100 * target.value);
-  return absl::StrFormat("probe %8.3f req/s: %s -> %s | %d ok, %d failed, %.1f out tok/s",
-                         probe.rate, measure, probe.verdict.meets ? "meets" : "misses", m.completed,
-                         m.failed, m.output_throughput);
+  return absl::StrFormat(
+      "probe %8.3f req/s: %s -> %s | %d ok, %d failed, %.1f out tok/s, median TTFT %.0f ms",
+      probe.rate, measure, probe.verdict.meets ? "meets" : "misses", m.completed, m.failed,
+      m.output_throughput, m.ttft_ms.median);
 }
 
 }  // namespace stride::server::loadgen

@@ -6,9 +6,10 @@
 //    query heads of one KV head are packed into the rows of a tile, so each K/V tile is read once
 //    per GQA group. Work is planned on the host (PlanPagedPrefill) and run on the device.
 //  * decode: one query per sequence; a CTA per (sequence, KV head, split) whose warps walk
-//    interleaved key tiles, with a second kernel reducing the splits when there are several.
-//    The split of each sequence's keys is derived on the device from context_lens, so the launch
-//    shape depends only on the batch size (CUDA-graph friendly).
+//    interleaved key tiles. With several splits the last CTA of each (sequence, KV head) merges
+//    them in the same launch (split counters), or a second kernel does. The split of each
+//    sequence's keys is derived on the device from context_lens, so the launch shape depends only
+//    on the batch size (CUDA-graph friendly).
 // Both honour sliding windows (query at p sees keys (p - window, p]). Key tiles are visited
 // through one loop per CTA, where S2-Attention's block skipping will plug in as a per-head tile
 // predicate. Supported head_dim: 16, 32, 64, 128 (others: cudaErrorInvalidValue).
@@ -86,25 +87,36 @@ struct PagedDecodeParams {
   int block_size = 16;
   int sliding_window = 0;
   float scale = 1.0f;
-  int num_splits = 1;        // > 1 needs workspace of PagedDecodeWorkspaceBytes
+  int num_splits = 1;        // 1..256; > 1 needs workspace of PagedDecodeWorkspaceBytes
   void* workspace = nullptr;
-  // Tuning: keys per warp tile (16 or 32) and warps per CTA (2, 4 or 8); 0 takes the defaults.
-  // Supported pairs: 32x4, 16x4, 16x8, 32x2.
+  // With num_splits > 1: [num_seqs * num_kv_heads] counters, zero before the first launch (a
+  // cudaMemset once after allocating); every completed launch leaves them zero again, so one
+  // buffer serves every launch and graph replay on its stream. With them the last CTA of a
+  // (sequence, KV head) merges the splits; without (nullptr) a second kernel does.
+  int32_t* split_counters = nullptr;
+  // Tuning: keys per warp tile (16 or 32) and warps per CTA (2, 4 or 8); 0 takes the defaults
+  // (16x4, or 16x8 when the grid has at most one CTA per SM). Supported: 32x4, 16x4, 16x8, 32x2.
   int tile_keys = 0;
   int warps = 0;
+  // Tuning: in grids of at most one CTA per SM (latency-bound) each warp's first K/V tile is
+  // prefetched into L2 before the PDL wait; false turns that off (A/B measurements).
+  bool l2_prefetch = true;
 };
 
 inline constexpr int kDefaultDecodeTileKeys = 16;
 inline constexpr int kDefaultDecodeWarps = 4;
 
 // A split count for the default tiling (3 CTAs per SM), never splitting a sequence into pieces
-// shorter than 128 keys: as many as the length allows when all CTAs fit in one wave, otherwise
-// the fewest whose last wave is at least 80 % full.
+// shorter than 128 keys: the count that minimises waves x (a CTA's fixed cost + keys per split),
+// which is as many as the length allows when all CTAs fit in one wave.
 int ChoosePagedDecodeSplits(int num_seqs, int num_kv_heads, int max_context_len,
                             int num_multiprocessors);
 
 size_t PagedDecodeWorkspaceBytes(int num_seqs, int num_heads, int head_dim, int num_splits);
 
+// Launched with programmatic dependent launch (kernels/common/pdl.cuh). context_lens and
+// block_tables are read before the wait, so no kernel earlier on the stream may write them (the
+// runner copies them before the step's first kernel); q, the caches and the workspace may be.
 cudaError_t LaunchPagedDecode(const PagedDecodeParams& p, cudaStream_t stream);
 
 }  // namespace stride::kernels

@@ -40,24 +40,24 @@ std::vector<PrefillWorkItem> PlanPagedPrefill(const std::vector<int>& query_lens
 
 int ChoosePagedDecodeSplits(int num_seqs, int num_kv_heads, int max_context_len,
                             int num_multiprocessors) {
-  // The default decode tiling (16 keys x 4 warps: 73 KB of shared memory, 165 registers) keeps
+  // The default decode tiling (16 keys x 4 warps: 73 KB of shared memory, 162 registers) keeps
   // three CTAs on an SM.
   constexpr int kCtasPerSm = 3;
+  // A CTA's fixed cost (prologue, warp merge, partial write, split merge) in keys' worth of
+  // streaming, fitted to round 5's B64 x 4k (splits 1-5) and B256 x 1k (splits 1-2).
+  constexpr double kCtaCostKeys = 256.0;
   const int ctas = std::max(1, num_seqs * num_kv_heads);
   const int slots = kCtasPerSm * std::max(1, num_multiprocessors);
   const int max_splits = std::clamp(max_context_len / 128, 1, 32);
-  // Everything fits in one wave: split as finely as the length allows (latency-bound).
-  if (ctas * max_splits <= slots) return max_splits;
-  // Otherwise the fewest splits whose last wave is at least 80 % full (B64 x 4k: 512 CTAs are
-  // 1.3 waves of 396, so 2 splits; B256 x 1k: 2048 CTAs fill 5.2 of 6 waves, so 1).
+  // Time ~ waves x (fixed cost + keys per split); the fewest splits among equals. B64 x 4k: 3
+  // (1536 CTAs in 4 waves of 396), B256 x 1k: 1, B8 x 4k: 6 (one wave), B1: as many as the
+  // length allows (one wave).
   int best = 1;
-  double best_fill = 0.0;
+  double best_cost = 0.0;
   for (int s = 1; s <= max_splits; ++s) {
-    const int total = ctas * s;
-    const int waves = (total + slots - 1) / slots;
-    const double fill = static_cast<double>(total) / (static_cast<double>(waves) * slots);
-    if (fill >= 0.8) return s;
-    if (fill > best_fill) best = s, best_fill = fill;
+    const int waves = (ctas * s + slots - 1) / slots;
+    const double cost = waves * (kCtaCostKeys + static_cast<double>(max_context_len) / s);
+    if (s == 1 || cost < best_cost) best = s, best_cost = cost;
   }
   return best;
 }

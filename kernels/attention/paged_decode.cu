@@ -4,9 +4,15 @@
 // with private cp.async double buffers, the block ids of a warp's next tile fetched one tile
 // ahead. The warps then merge their softmax states through their (now idle) K/V buffers: each
 // writes its rescaled accumulator, and the CTA sums them in a fixed order (no atomics). With
-// several splits a second kernel merges the splits by log-sum-exp.
+// several splits each CTA writes an fp32 partial and its log-sum-exp to the workspace; with
+// split counters the last CTA of a (sequence, KV head) to finish merges them in the same launch
+// (and resets its counter), otherwise a second kernel does.
+// Launched with programmatic dependent launch: context_lens and the block table are constant for
+// the step (copied before its first kernel, never written by a kernel), so a CTA reads them and
+// computes its key range before WaitForPrecedingGrid(); q, K/V and the workspace only after.
 #include "kernels/attention/mma_tile.cuh"
 #include "kernels/attention/paged_attention.h"
+#include "kernels/common/pdl.cuh"
 
 namespace stride::kernels {
 namespace {
@@ -18,6 +24,9 @@ using attention::RowState;
 
 constexpr int kRows = 16;
 constexpr float kLog2e = 1.4426950408889634f;
+// Split counts above this are rejected (the split merge keeps kRows x splits weights in shared
+// memory).
+constexpr int kMaxSplits = 256;
 
 // kKeys keys per warp tile, kWarps warps per CTA (PagedDecodeParams::tile_keys / warps): q, then
 // per warp K[2][kKeys] and V[2][kKeys] (rows padded by 16 bytes), then the warps' row maxima and
@@ -26,6 +35,10 @@ template <int D, int kKeys, int kWarps>
 constexpr int SharedBytes() {
   return (kRows + kWarps * 4 * kKeys) * (D + 8) * static_cast<int>(sizeof(__nv_bfloat16)) +
          2 * kWarps * kRows * static_cast<int>(sizeof(float));
+}
+
+__device__ __forceinline__ void PrefetchL2(const void* p) {
+  asm volatile("prefetch.global.L2 [%0];" ::"l"(p));
 }
 
 // Split `split` of a sequence's visible keys [lo, len) in kKeys-aligned pieces.
@@ -38,6 +51,66 @@ __device__ __forceinline__ void SplitRange(int context_len, int window, int num_
   const int tiles_per_split = (tiles + num_splits - 1) / num_splits;
   *begin = min(context_len, lo + split * tiles_per_split * kKeys);
   *end = min(context_len, lo + (split + 1) * tiles_per_split * kKeys);
+}
+
+// The splits' partial outputs [num_seqs][num_heads][num_splits][D] (fp32, each normalised by
+// its own sum) and log-sum-exps [num_seqs][num_heads][num_splits] (log2 units, -inf for an
+// empty split) in the workspace.
+__device__ __forceinline__ float* PartialOut(const PagedDecodeParams& p) {
+  return static_cast<float*>(p.workspace);
+}
+__device__ __forceinline__ float* PartialLse(const PagedDecodeParams& p) {
+  return PartialOut(p) + static_cast<int64_t>(p.num_seqs) * p.num_heads * p.num_splits * p.head_dim;
+}
+
+// out[s, h] = sum over splits of exp2(lse_i - max) * o_i / sum of exp2(lse_i - max), for the
+// query heads of one (sequence, KV head), by the whole CTA. `scratch` holds
+// group x (num_splits + 1) floats. Reads go through L2 (__ldcg): in the fused path other CTAs
+// wrote the partials during this launch.
+template <int D>
+__device__ void MergeSplits(const PagedDecodeParams& p, int seq, int kv_head, float* scratch) {
+  const int group = p.num_heads / p.num_kv_heads, splits = p.num_splits;
+  const int64_t head0 = static_cast<int64_t>(seq) * p.num_heads + kv_head * group;
+  float* weight = scratch;                     // [group][splits]
+  float* inverse = scratch + group * splits;   // [group]
+  const float* lse = PartialLse(p) + head0 * splits;
+  for (int i = threadIdx.x; i < group * splits; i += blockDim.x) weight[i] = __ldcg(lse + i);
+  __syncthreads();
+  for (int row = threadIdx.x; row < group; row += blockDim.x) {
+    float* w = weight + row * splits;
+    float lse_max = -INFINITY;
+    for (int i = 0; i < splits; ++i) lse_max = fmaxf(lse_max, w[i]);
+    float total = 0.0f;
+    for (int i = 0; i < splits; ++i) {
+      w[i] = w[i] == -INFINITY ? 0.0f : exp2f(w[i] - lse_max);
+      total += w[i];
+    }
+    inverse[row] = total > 0.0f ? 1.0f / total : 0.0f;  // 0: no visible key (padding row)
+  }
+  __syncthreads();
+  constexpr int kVectors = D / 4;  // float4 columns of a row
+  for (int i = threadIdx.x; i < group * kVectors; i += blockDim.x) {
+    const int row = i / kVectors, c = i % kVectors;
+    const float4* src =
+        reinterpret_cast<const float4*>(PartialOut(p) + (head0 + row) * splits * D) + c;
+    const float* w = weight + row * splits;
+    float4 acc = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+#pragma unroll 8
+    for (int sp = 0; sp < splits; ++sp) {
+      const float4 v = __ldcg(src + sp * kVectors);
+      acc.x += w[sp] * v.x;
+      acc.y += w[sp] * v.y;
+      acc.z += w[sp] * v.z;
+      acc.w += w[sp] * v.w;
+    }
+    const float inv = inverse[row];
+    const __nv_bfloat162 lo = __floats2bfloat162_rn(acc.x * inv, acc.y * inv);
+    const __nv_bfloat162 hi = __floats2bfloat162_rn(acc.z * inv, acc.w * inv);
+    uint2 packed;
+    packed.x = *reinterpret_cast<const uint32_t*>(&lo);
+    packed.y = *reinterpret_cast<const uint32_t*>(&hi);
+    *reinterpret_cast<uint2*>(p.out + (head0 + row) * D + c * 4) = packed;
+  }
 }
 
 template <int D, int kKeys, int kWarps>
@@ -59,16 +132,9 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
   const int seq = blockIdx.x, kv_head = blockIdx.y, split = blockIdx.z;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int group = p.num_heads / p.num_kv_heads;
-  for (int i = threadIdx.x; i < kRows * kChunks; i += blockDim.x) {
-    const int r = i / kChunks, c = i % kChunks;
-    const bool valid = r < group;
-    const __nv_bfloat16* src =
-        valid ? p.q + (static_cast<int64_t>(seq) * p.num_heads + kv_head * group + r) * D + c * 8
-              : p.q;
-    CpAsync16(q_s + r * kStride + c * 8, src, valid);
-  }
-  CpAsyncCommit();
+  AllowDependentLaunch();
 
+  // Before the wait: only context_lens and the block table (constant for the step).
   const int context_len = p.context_lens[seq];
   int key_begin, key_end;
   SplitRange<kKeys>(context_len, p.sliding_window, p.num_splits, split, &key_begin, &key_end);
@@ -111,6 +177,35 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
   // Warp w takes tiles w, w + kWarps, ...
   if (warp < num_tiles) {
     fetch_blocks(warp);
+    // Warm L2 with the first tile while the previous kernel finishes: a prefetch returns no
+    // data to the SM, and L2 is where writes land, so a key the previous kernel is still
+    // writing (the new token's) is read fresh by the copies after the wait.
+    if (p.l2_prefetch) {
+      const int key0 = key_begin + warp * kKeys + lane_key;
+#pragma unroll
+      for (int j = 0; j < kPerLane; ++j) {
+        const int key = key0 + j * kKeyStep;
+        if (key < key_end && lane_chunk % 2 == 0) {  // one prefetch per 32-byte sector
+          const int64_t offset =
+              (static_cast<int64_t>(blocks[j]) * p.block_size + key % p.block_size) *
+                  token_stride + lane_chunk * 8;
+          PrefetchL2(k_head + offset);
+          PrefetchL2(v_head + offset);
+        }
+      }
+    }
+  }
+  WaitForPrecedingGrid();  // q, K/V and the workspace are written by earlier kernels
+  for (int i = threadIdx.x; i < kRows * kChunks; i += blockDim.x) {
+    const int r = i / kChunks, c = i % kChunks;
+    const bool valid = r < group;
+    const __nv_bfloat16* src =
+        valid ? p.q + (static_cast<int64_t>(seq) * p.num_heads + kv_head * group + r) * D + c * 8
+              : p.q;
+    CpAsync16(q_s + r * kStride + c * 8, src, valid);
+  }
+  CpAsyncCommit();
+  if (warp < num_tiles) {
     issue_tile(warp, 0);
     if (warp + kWarps < num_tiles) fetch_blocks(warp + kWarps);
   }
@@ -204,44 +299,66 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
     if (p.num_splits == 1) {
       p.out[head * D + d] = __float2bfloat16(value);
     } else {
-      float* partial_out = static_cast<float*>(p.workspace);
-      float* partial_lse = partial_out + static_cast<int64_t>(p.num_seqs) * p.num_heads *
-                                             p.num_splits * D;
-      partial_out[(head * p.num_splits + split) * D + d] = value;
+      PartialOut(p)[(head * p.num_splits + split) * D + d] = value;
       if (d == 0) {
-        partial_lse[head * p.num_splits + split] = sum > 0.0f ? row_max + log2f(sum) : -INFINITY;
+        PartialLse(p)[head * p.num_splits + split] =
+            sum > 0.0f ? row_max + log2f(sum) : -INFINITY;
       }
     }
   }
+  if (p.num_splits == 1 || p.split_counters == nullptr) return;
+
+  // Fused split merge: one arrival per CTA on the (sequence, KV head) counter; the last to
+  // arrive resets it for the next launch and merges. As in a grid barrier, the barrier makes
+  // the CTA's partial writes visible to thread 0, whose fence (cumulative) publishes them before
+  // its arrival, and whose fence after the last arrival orders the other CTAs' partials before
+  // the reads that follow the second barrier.
+  __shared__ int is_last;
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    int32_t* counter = p.split_counters + seq * p.num_kv_heads + kv_head;
+    __threadfence();
+    is_last = atomicAdd(counter, 1) == p.num_splits - 1;
+    if (is_last) {
+      atomicExch(counter, 0);
+      __threadfence();
+    }
+  }
+  __syncthreads();
+  if (!is_last) return;
+  MergeSplits<D>(p, seq, kv_head, reinterpret_cast<float*>(kv_s));  // K/V buffers are idle
 }
 
-// out[s, h] = sum over splits of exp2(lse_i - max) * o_i / sum of exp2(lse_i - max).
+// The split merge as its own launch, one CTA per (sequence, KV head), when no split counters
+// are given.
+template <int D>
 __global__ void MergeSplitsKernel(PagedDecodeParams p) {
-  const int64_t head = static_cast<int64_t>(blockIdx.x) * p.num_heads + blockIdx.y;
-  const float* partial_out = static_cast<const float*>(p.workspace);
-  const float* partial_lse =
-      partial_out + static_cast<int64_t>(p.num_seqs) * p.num_heads * p.num_splits * p.head_dim;
-  const float* lse = partial_lse + head * p.num_splits;
-  float lse_max = -INFINITY;
-  for (int i = 0; i < p.num_splits; ++i) lse_max = fmaxf(lse_max, lse[i]);
-  for (int d = threadIdx.x; d < p.head_dim; d += blockDim.x) {
-    float numerator = 0.0f, denominator = 0.0f;
-    if (lse_max != -INFINITY) {
-      for (int i = 0; i < p.num_splits; ++i) {
-        if (lse[i] == -INFINITY) continue;
-        const float w = exp2f(lse[i] - lse_max);
-        numerator += w * partial_out[(head * p.num_splits + i) * p.head_dim + d];
-        denominator += w;
-      }
+  extern __shared__ float merge_scratch[];
+  AllowDependentLaunch();
+  WaitForPrecedingGrid();
+  MergeSplits<D>(p, blockIdx.x, blockIdx.y, merge_scratch);
+}
+
+// SM count of the current device, read once (the devices of one process are alike).
+int MultiprocessorCount() {
+  static const int count = [] {
+    int device = 0, n = 0;
+    if (cudaGetDevice(&device) != cudaSuccess ||
+        cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device) != cudaSuccess) {
+      return 0;
     }
-    p.out[head * p.head_dim + d] =
-        __float2bfloat16(denominator > 0.0f ? numerator / denominator : 0.0f);
-  }
+    return n;
+  }();
+  return count;
 }
 
 template <int D, int kKeys, int kWarps>
-cudaError_t LaunchVariant(const PagedDecodeParams& p, cudaStream_t stream) {
+cudaError_t LaunchVariant(PagedDecodeParams p, cudaStream_t stream) {
   constexpr int kShared = SharedBytes<D, kKeys, kWarps>();
+  constexpr int kKvFloats = kWarps * 4 * kKeys * (D + 8) / 2;  // the fused merge's scratch
+  const bool fused = p.num_splits > 1 && p.split_counters != nullptr &&
+                     kRows * (p.num_splits + 1) <= kKvFloats;
+  if (!fused) p.split_counters = nullptr;
   // Once per variant (never per launch): the dynamic shared-memory size, and the whole carveout
   // as shared memory so that three 73 KB CTAs fit on an SM.
   static const cudaError_t attribute = [] {
@@ -254,24 +371,30 @@ cudaError_t LaunchVariant(const PagedDecodeParams& p, cudaStream_t stream) {
   }();
   if (attribute != cudaSuccess) return attribute;
   const dim3 grid(p.num_seqs, p.num_kv_heads, p.num_splits);
-  PagedDecodeKernel<D, kKeys, kWarps><<<grid, kWarps * 32, kShared, stream>>>(p);
-  return cudaGetLastError();
+  cudaError_t e = LaunchPdl(PagedDecodeKernel<D, kKeys, kWarps>, grid, dim3(kWarps * 32), kShared,
+                            stream, p);
+  if (e != cudaSuccess || p.num_splits == 1 || fused) return e;
+  const size_t scratch = sizeof(float) * (p.num_heads / p.num_kv_heads) * (p.num_splits + 1);
+  return LaunchPdl(MergeSplitsKernel<D>, dim3(p.num_seqs, p.num_kv_heads), dim3(128), scratch,
+                   stream, p);
 }
 
 template <int D>
-cudaError_t Launch(const PagedDecodeParams& p, cudaStream_t stream) {
-  const int keys = p.tile_keys > 0 ? p.tile_keys : kDefaultDecodeTileKeys;
-  const int warps = p.warps > 0 ? p.warps : kDefaultDecodeWarps;
-  cudaError_t e = cudaErrorInvalidValue;
-  if (keys == 32 && warps == 4) e = LaunchVariant<D, 32, 4>(p, stream);
-  if (keys == 16 && warps == 4) e = LaunchVariant<D, 16, 4>(p, stream);
-  if (keys == 16 && warps == 8) e = LaunchVariant<D, 16, 8>(p, stream);
-  if (keys == 32 && warps == 2) e = LaunchVariant<D, 32, 2>(p, stream);
-  if (e != cudaSuccess) return e;
-  if (p.num_splits > 1) {
-    MergeSplitsKernel<<<dim3(p.num_seqs, p.num_heads), 128, 0, stream>>>(p);
-  }
-  return cudaGetLastError();
+cudaError_t Launch(PagedDecodeParams p, cudaStream_t stream) {
+  int keys = p.tile_keys > 0 ? p.tile_keys : kDefaultDecodeTileKeys;
+  int warps = p.warps > 0 ? p.warps : kDefaultDecodeWarps;
+  // A grid of at most one CTA per SM is latency-bound: 8 warps of one 16-key tile each
+  // finish sooner than 4 warps of two (B1 x 1024 keys, 8 splits), and the L2 prefetch before
+  // the wait shortens the first load. Bandwidth-bound grids skip the prefetch (no gain there).
+  const int64_t ctas = static_cast<int64_t>(p.num_seqs) * p.num_kv_heads * p.num_splits;
+  const bool latency_bound = ctas <= MultiprocessorCount();
+  if (p.tile_keys == 0 && p.warps == 0 && latency_bound) keys = 16, warps = 8;
+  p.l2_prefetch = p.l2_prefetch && latency_bound;
+  if (keys == 32 && warps == 4) return LaunchVariant<D, 32, 4>(p, stream);
+  if (keys == 16 && warps == 4) return LaunchVariant<D, 16, 4>(p, stream);
+  if (keys == 16 && warps == 8) return LaunchVariant<D, 16, 8>(p, stream);
+  if (keys == 32 && warps == 2) return LaunchVariant<D, 32, 2>(p, stream);
+  return cudaErrorInvalidValue;
 }
 
 }  // namespace
@@ -284,7 +407,7 @@ size_t PagedDecodeWorkspaceBytes(int num_seqs, int num_heads, int head_dim, int 
 cudaError_t LaunchPagedDecode(const PagedDecodeParams& p, cudaStream_t stream) {
   if (p.num_seqs == 0) return cudaSuccess;
   if (p.num_kv_heads <= 0 || p.num_heads % p.num_kv_heads != 0 ||
-      p.num_heads / p.num_kv_heads > kRows || p.num_splits < 1 ||
+      p.num_heads / p.num_kv_heads > kRows || p.num_splits < 1 || p.num_splits > kMaxSplits ||
       (p.num_splits > 1 && p.workspace == nullptr)) {
     return cudaErrorInvalidValue;
   }

@@ -1,8 +1,12 @@
 // Paged decode attention against cpu::PagedAttention: GQA groups, head dims, block sizes, sliding
-// windows, split-KV with every tile variant, padding rows.
+// windows, split-KV with every tile variant (splits merged in the same launch through the split
+// counters, and by the separate merge kernel), padding rows.
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "base/thread_pool.h"
 #include "gtest/gtest.h"
@@ -23,7 +27,7 @@ TEST(PagedDecodeKernel, MatchesCpuPagedAttention) {
       {32, 8, 128, 16, 500, {{1, 3000}, {1, 499}}},
   };
   for (const AttentionCase& s : setups) {
-    for (int splits : {1, 3, 8}) {
+    for (int splits : {1, 3, 8, 32}) {
       std::mt19937 rng(FreshSeed());
       Problem problem(s, rng, pool);
       const int num_seqs = static_cast<int>(s.seqs.size());
@@ -32,6 +36,8 @@ TEST(PagedDecodeKernel, MatchesCpuPagedAttention) {
       DeviceArray<int32_t> d_tables(problem.tables), d_context(problem.context_lens);
       DeviceArray<char> workspace(
           kernels::PagedDecodeWorkspaceBytes(num_seqs, s.heads, s.head_dim, splits));
+      const std::vector<int32_t> zeros(num_seqs * s.kv_heads, 0);
+      DeviceArray<int32_t> counters(zeros);
       d_out.Poison();
       kernels::PagedDecodeParams p;
       p.q = d_q.get();
@@ -50,15 +56,24 @@ TEST(PagedDecodeKernel, MatchesCpuPagedAttention) {
       p.scale = 1.0f / std::sqrt(static_cast<float>(s.head_dim));
       p.num_splits = splits;
       p.workspace = workspace.get();
-      // The default tiling, then every tuning variant on the same problem.
+      // The default tiling, then every tuning variant on the same problem; the splits merged
+      // by a second kernel, then in the same launch. Fused launches run once, then twice
+      // without a sync: the second merges only if the first left its counters zeroed.
       for (auto [keys, warps] : {std::pair{0, 0}, {32, 4}, {16, 4}, {16, 8}, {32, 2}}) {
-        p.tile_keys = keys;
-        p.warps = warps;
-        d_out.Poison();
-        GPU_CHECK(kernels::LaunchPagedDecode(p, nullptr));
-        GPU_CHECK(cudaDeviceSynchronize());
-        EXPECT_LT(RelativeError(d_out.Download(), problem.ref), 1e-2)
-            << Describe(s) << " splits " << splits << " tile " << keys << "x" << warps;
+        for (auto [fused, launches] : {std::pair{false, 1}, {true, 1}, {true, 2}}) {
+          p.tile_keys = keys;
+          p.warps = warps;
+          p.split_counters = fused ? counters.get() : nullptr;
+          for (int i = 0; i < launches; ++i) {
+            d_out.Poison();  // stream-ordered: the last launch must write every output
+            GPU_CHECK(kernels::LaunchPagedDecode(p, nullptr));
+          }
+          GPU_CHECK(cudaDeviceSynchronize());
+          EXPECT_LT(RelativeError(d_out.Download(), problem.ref), 1e-2)
+              << Describe(s) << " splits " << splits << " tile " << keys << "x" << warps
+              << (fused ? " fused x" + std::to_string(launches) : " merge kernel");
+          EXPECT_EQ(counters.Download(), zeros) << Describe(s) << " splits " << splits;
+        }
       }
     }
   }

@@ -61,8 +61,9 @@ struct Shape {
     p.head_dim = kDim;
     p.block_size = kBlock;
     p.scale = 1.0f / std::sqrt(static_cast<float>(kDim));
-    p.num_splits =
-        v.splits > 0 ? v.splits : kernels::ChoosePagedDecodeSplits(num_seqs, kKvHeads, context, sms);
+    p.num_splits = v.splits > 0
+                       ? v.splits
+                       : kernels::ChoosePagedDecodeSplits(num_seqs, kKvHeads, context, sms);
     p.workspace = workspace.get();
     p.split_counters = v.fused ? counters.get() : nullptr;
     p.tile_keys = v.tile_keys;
@@ -117,8 +118,7 @@ void LayersInGraph(const Shape& shape, const Variant& v, bool pdl) {
   const kernels::PagedDecodeParams p = shape.Params(v);
   const double floor_ms = shape.layers.size() * shape.KvBytesPerLayer() / kBandwidth * 1e3;
   Report("decode_attn_layers_ms",
-         shape.Describe(v, p) + " x" + std::to_string(shape.layers.size()) +
-             (pdl ? "" : " no-pdl"),
+         shape.Describe(v, p) + " x" + std::to_string(shape.layers.size()) + (pdl ? "" : " no-pdl"),
          ms, "ms", floor_ms, "floor");
 }
 

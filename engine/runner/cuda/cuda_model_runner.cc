@@ -143,6 +143,8 @@ class CudaModelRunner : public ModelRunner {
   DeviceBuffer residual_, hidden_, qkv_, q_, attn_, sublayer_out_, gate_up_, act_, logits_;
   DeviceBuffer sampled_;  // [rows] kernels::SampledToken
   DeviceBuffer decode_workspace_;
+  // [decode rows x KV heads] split counters of the fused split merge; zero between launches.
+  DeviceBuffer split_counters_;
   PinnedBuffer host_logits_, host_sampled_;
   StepProfile profile_;
 
@@ -324,6 +326,7 @@ void CudaModelRunner::Attention(int layer, const StepView& step) {
     d.scale = scale;
     d.num_splits = step.decode_splits;
     d.workspace = decode_workspace_.get();
+    d.split_counters = step.decode_splits > 1 ? split_counters_.get<int32_t>() : nullptr;
     STRIDE_CUDA_CHECK(kernels::LaunchPagedDecode(d, stream_));
   }
   if (l.num_work > 0) {
@@ -554,7 +557,16 @@ StepOutput CudaModelRunner::Execute(const SchedulerOutput& output) {
         step.num_decode, config_.num_kv_heads, use_graph ? l.width * bs : max_context, num_sms_);
     const size_t bytes = kernels::PagedDecodeWorkspaceBytes(
         step.num_decode, config_.num_heads, config_.head_dim, step.decode_splits);
-    if (bytes > 0 && decode_workspace_.Reserve(bytes)) {
+    bool moved = bytes > 0 && decode_workspace_.Reserve(bytes);
+    const size_t counter_bytes =
+        sizeof(int32_t) * static_cast<size_t>(step.num_decode) * config_.num_kv_heads;
+    if (split_counters_.Reserve(counter_bytes)) {
+      // Every completed decode launch leaves the counters at zero again; they start there.
+      STRIDE_CUDA_CHECK(
+          cudaMemsetAsync(split_counters_.get(), 0, split_counters_.bytes(), stream_));
+      moved = true;
+    }
+    if (moved) {
       for (auto& [key, exec] : graphs_) cudaGraphExecDestroy(exec);
       graphs_.clear();
     }

@@ -60,14 +60,7 @@ struct PagedPrefillParams {
   int block_size = 16;
   int sliding_window = 0;  // 0: full causal
   float scale = 1.0f;
-  // Tuning, head_dim 128 only: warps per CTA (4 of 32 rows or 8 of 16 rows) and keys per K/V
-  // tile (64 or 32); 0 takes the defaults. Supported pairs: 4x64, 4x32, 8x64.
-  int warps = 0;
-  int tile_keys = 0;
 };
-
-inline constexpr int kDefaultPrefillWarps = 4;
-inline constexpr int kDefaultPrefillTileKeys = 64;
 
 cudaError_t LaunchPagedPrefill(const PagedPrefillParams& p, cudaStream_t stream);
 

@@ -1,8 +1,8 @@
 // Warp-level pieces of the paged prefill kernel (paged_prefill.cu). A warp owns kRowBlocks m16
 // blocks of query rows; with two (32 rows) every K or V fragment that ldmatrix brings from shared
-// memory feeds the MMAs of both blocks (half the shared-memory traffic per FLOP of 16 rows). Q stays in
-// shared memory and is re-read per 16-dim slice: at head_dim 128 the two blocks' O accumulators
-// (128 registers) and scores (64 for 64 keys) leave no room to keep it in registers.
+// memory feeds the MMAs of both blocks (half the shared-memory traffic per FLOP of 16 rows). Q
+// stays in shared memory and is re-read per 16-dim slice: at head_dim 128 the two blocks' O
+// accumulators (128 registers) and scores (64 for 64 keys) leave no room to keep it in registers.
 // Scores stay raw (unscaled) until the softmax, which folds the scale into the exponent's FMA.
 #pragma once
 
@@ -50,8 +50,8 @@ __device__ __forceinline__ void QkScores(const __nv_bfloat16* q, const __nv_bflo
   }
 }
 
-// Online softmax state of this lane's four rows (row block b, half h -> index 2b + h): the
-// running maximum of the raw scores and this lane's partial sum of exp2 weights.
+// Online softmax state of this lane's rows (row block b, half h -> index 2b + h): the reference
+// maximum of the raw scores (see OnlineSoftmax) and this lane's partial sum of exp2 weights.
 template <int kRowBlocks>
 struct RowStates {
   float max[2 * kRowBlocks];
@@ -64,28 +64,56 @@ __device__ __forceinline__ void InitRowStates(RowStates<kRowBlocks>& state) {
   for (int i = 0; i < 2 * kRowBlocks; ++i) state.max[i] = -INFINITY, state.sum[i] = 0.0f;
 }
 
-// Raw scores (-inf where masked) -> weights exp2(s * scale_log2 - max * scale_log2), one FMA and
-// one ex2 each; rescales the accumulator rows whose maximum moved.
+// Raw scores (-inf where masked) -> weights exp2(s * scale_log2 - reference), one FMA and one
+// ex2 each. The reference (a row maximum seen so far) moves, and the accumulator is rescaled,
+// only when some row of the warp grew by more than kRescaleThreshold (log2 units), so most tiles
+// skip the rescale's D/4 multiplies per row. Weights stay <= 2^threshold, far from overflow in
+// the fp32 sums and in bf16 P; the result is the same softmax, since the final division uses
+// the same reference for the sum and the accumulator.
+inline constexpr float kRescaleThreshold = 8.0f;
+
 template <int D, int kKeys, int kRowBlocks>
 __device__ __forceinline__ void OnlineSoftmax(float (&s)[kRowBlocks][kKeys / 8][4],
                                               float (&o)[kRowBlocks][D / 8][4],
                                               RowStates<kRowBlocks>& state, float scale_log2) {
+  float tile_max[2 * kRowBlocks];
+  bool grow = false;
 #pragma unroll
   for (int b = 0; b < kRowBlocks; ++b) {
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
       const int i = 2 * b + h;
-      float tile_max = state.max[i];
+      float m = -INFINITY;
 #pragma unroll
-      for (int n = 0; n < kKeys / 8; ++n) {
-        tile_max = fmaxf(tile_max, fmaxf(s[b][n][2 * h], s[b][n][2 * h + 1]));
-      }
-      tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffffu, tile_max, 1));
-      const float new_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffffu, tile_max, 2));
+      for (int n = 0; n < kKeys / 8; ++n) m = fmaxf(m, fmaxf(s[b][n][2 * h], s[b][n][2 * h + 1]));
+      m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, 1));
+      tile_max[i] = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, 2));
+      // -inf - -inf is NaN: a row with nothing visible yet does not grow.
+      grow |= (tile_max[i] - state.max[i]) * scale_log2 > kRescaleThreshold;
+    }
+  }
+  if (__any_sync(0xffffffffu, grow)) {
+#pragma unroll
+    for (int i = 0; i < 2 * kRowBlocks; ++i) {
+      const float new_max = fmaxf(state.max[i], tile_max[i]);
       // A row with nothing visible yet keeps a finite reference so exp2 never sees inf - inf.
       const float reference = new_max == -INFINITY ? 0.0f : new_max * scale_log2;
       const float alpha = Exp2(state.max[i] * scale_log2 - reference);
       state.max[i] = new_max;
+      state.sum[i] *= alpha;
+#pragma unroll
+      for (int n = 0; n < D / 8; ++n) {
+        o[i / 2][n][2 * (i % 2)] *= alpha;
+        o[i / 2][n][2 * (i % 2) + 1] *= alpha;
+      }
+    }
+  }
+#pragma unroll
+  for (int b = 0; b < kRowBlocks; ++b) {
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int i = 2 * b + h;
+      const float reference = state.max[i] == -INFINITY ? 0.0f : state.max[i] * scale_log2;
       float sum = 0.0f;
 #pragma unroll
       for (int n = 0; n < kKeys / 8; ++n) {
@@ -93,12 +121,7 @@ __device__ __forceinline__ void OnlineSoftmax(float (&s)[kRowBlocks][kKeys / 8][
         s[b][n][2 * h + 1] = Exp2(fmaf(s[b][n][2 * h + 1], scale_log2, -reference));
         sum += s[b][n][2 * h] + s[b][n][2 * h + 1];
       }
-      state.sum[i] = state.sum[i] * alpha + sum;
-#pragma unroll
-      for (int n = 0; n < D / 8; ++n) {
-        o[b][n][2 * h] *= alpha;
-        o[b][n][2 * h + 1] *= alpha;
-      }
+      state.sum[i] += sum;
     }
   }
 }

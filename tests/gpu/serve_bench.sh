@@ -15,7 +15,8 @@
 # probe's request count never queues, so overload would never show within a probe.
 # BUNDLE_DIR holds the CUDA-preset `stride` binary (gpu-bundle). Results (JSON, HTML, server logs)
 # go to $OUT/serve-bench (or /tmp/stride-serve-bench); a table of them is printed last.
-# SERVE_MODEL_FLAGS and BENCH_LENS override the model and the lengths (for a CPU dry run).
+# SERVE_MODEL_FLAGS and BENCH_LENS override the model and the lengths (for a CPU dry run);
+# CAPACITY_PROBES caps the probes of a capacity search (default 4).
 set -uo pipefail
 bundle=${1:?usage: serve_bench.sh BUNDLE_DIR PHASE...}
 shift
@@ -78,7 +79,8 @@ for phase in "$@"; do
   fi
   if [[ $what == *capacity* ]]; then
     timeout 300 "$stride" bench "${common_bench[@]}" --seed 7 --num-prompts 96 --request-rate 4 \
-      --capacity-search --target p99-tbt:100 --search-max-probes 4 --search-tolerance 0.25 \
+      --capacity-search --target p99-tbt:100 --search-max-probes "${CAPACITY_PROBES:-4}" \
+      --search-tolerance 0.25 \
       --search-min-rate 0.25 --result "$out/$name-capacity.json" --report "$out/$name-capacity.html" \
       > "$out/$name-capacity.log" 2>&1
     echo "$name capacity: rc $? ($SECONDS s)"

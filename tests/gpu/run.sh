@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the GPU tests, then the benchmarks, on the GPU machine, from the repository root:
 #   tests/gpu/run.sh [BUNDLE_DIR] [stride_gpu_bench flags: --kernels | --model | --quick |
+#                                 (none: kernels, model, then offline 1000 x 1000/1000) |
 #                                 --offline=N[,IN,OUT] (engine throughput only) |
 #                                 --breakdown (B1 step per-op times, skinny GEMM vs cuBLASLt) |
 #                                 --decode-attention | --prefill-attention (that kernel only)]
@@ -9,6 +10,7 @@
 #   /work/shared/tools/gpu-bundle build/gpu-bundle build/<you>/tests/gpu/stride_gpu_tests \
 #       build/<you>/tests/gpu/stride_gpu_bench
 # Full logs go to $OUT (or /tmp/stride-gpu); the short table is printed last.
+# The serving benchmark (stride bench against stride serve) is tests/gpu/serve_bench.sh.
 set -uo pipefail
 bundle=${1:-build/gpu-bundle}
 shift || true
@@ -24,6 +26,10 @@ timeout 150 "$bundle/stride_gpu_tests" 2>&1 > "$out/tests.log"
 tests_rc=$?
 timeout 320 "$bundle/stride_gpu_bench" "$@" > "$out/bench.log" 2>&1
 bench_rc=$?
+if [ $# -eq 0 ]; then  # the full run also measures offline throughput (1000 x 1000/1000, ~2 min)
+  timeout 220 "$bundle/stride_gpu_bench" --offline=1000 >> "$out/bench.log" 2>&1
+  bench_rc=$((bench_rc | $?))
+fi
 PYTHONUNBUFFERED=1 timeout 80 python3 tests/gpu/sdpa_reference.py > "$out/sdpa.log" 2>&1
 
 echo "== failures (tests rc=$tests_rc) =="

@@ -64,7 +64,9 @@ Interpreter::Interpreter(std::string_view source, const RenderLimits& limits,
 absl::StatusOr<std::string> Interpreter::Render(const StmtList& body) {
   std::string out;
   out_ = &out;
-  STRIDE_RETURN_IF_ERROR(Exec(body));
+  const absl::Status status = Exec(body);
+  out_ = nullptr;  // `out` does not outlive this call
+  STRIDE_RETURN_IF_ERROR(status);
   return out;
 }
 

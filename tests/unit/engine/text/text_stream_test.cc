@@ -80,7 +80,9 @@ TEST(TextStreamTest, PushesAfterStopAreEmpty) {
   for (int32_t id : *ids) {
     auto d = stream.Push(id);
     ASSERT_TRUE(d.ok());
-    if (seen_stop) EXPECT_EQ(d->text, "");
+    if (seen_stop) {
+      EXPECT_EQ(d->text, "");
+    }
     seen_stop = seen_stop || d->stopped;
   }
   EXPECT_TRUE(seen_stop);

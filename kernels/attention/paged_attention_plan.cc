@@ -38,6 +38,27 @@ std::vector<PrefillWorkItem> PlanPagedPrefill(const std::vector<int>& query_lens
   return work;
 }
 
+namespace {
+
+// Time ~ waves x (fixed cost + keys per split), over split counts that keep pieces at least 128
+// keys long; the fewest splits among equals. `cost_keys` is the fixed cost of a CTA (or of a
+// persistent CTA's work item) in keys' worth of streaming, `slots` the CTAs resident at once.
+int ChooseSplits(int num_seqs, int num_kv_heads, int max_context_len, int slots, double cost_keys) {
+  const int ctas = std::max(1, num_seqs * num_kv_heads);
+  slots = std::max(1, slots);
+  const int max_splits = std::clamp(max_context_len / 128, 1, 32);
+  int best = 1;
+  double best_cost = 0.0;
+  for (int s = 1; s <= max_splits; ++s) {
+    const int waves = (ctas * s + slots - 1) / slots;
+    const double cost = waves * (cost_keys + static_cast<double>(max_context_len) / s);
+    if (s == 1 || cost < best_cost) best = s, best_cost = cost;
+  }
+  return best;
+}
+
+}  // namespace
+
 int ChoosePagedDecodeSplits(int num_seqs, int num_kv_heads, int max_context_len,
                             int num_multiprocessors) {
   // The default decode tiling (16 keys x 4 warps: 73 KB of shared memory, 162 registers) keeps
@@ -46,20 +67,21 @@ int ChoosePagedDecodeSplits(int num_seqs, int num_kv_heads, int max_context_len,
   // A CTA's fixed cost (prologue, warp merge, partial write, split merge) in keys' worth of
   // streaming, fitted to round 5's B64 x 4k (splits 1-5) and B256 x 1k (splits 1-2).
   constexpr double kCtaCostKeys = 256.0;
-  const int ctas = std::max(1, num_seqs * num_kv_heads);
-  const int slots = kCtasPerSm * std::max(1, num_multiprocessors);
-  const int max_splits = std::clamp(max_context_len / 128, 1, 32);
-  // Time ~ waves x (fixed cost + keys per split); the fewest splits among equals. B64 x 4k: 3
-  // (1536 CTAs in 4 waves of 396), B256 x 1k: 1, B8 x 4k: 6 (one wave), B1: as many as the
-  // length allows (one wave).
-  int best = 1;
-  double best_cost = 0.0;
-  for (int s = 1; s <= max_splits; ++s) {
-    const int waves = (ctas * s + slots - 1) / slots;
-    const double cost = waves * (kCtaCostKeys + static_cast<double>(max_context_len) / s);
-    if (s == 1 || cost < best_cost) best = s, best_cost = cost;
-  }
-  return best;
+  // B64 x 4k: 3 (1536 CTAs in 4 waves of 396), B256 x 1k: 1, B8 x 4k: 6 (one wave), B1: as many
+  // as the length allows (one wave).
+  return ChooseSplits(num_seqs, num_kv_heads, max_context_len, kCtasPerSm * num_multiprocessors,
+                      kCtaCostKeys);
+}
+
+int ChoosePagedDecodePersistentSplits(int num_seqs, int num_kv_heads, int max_context_len,
+                                      int num_multiprocessors, int ctas_per_multiprocessor) {
+  // An item's prologue and epilogue overlap the copies of the CTA's other items, so its fixed
+  // cost is taken as a quarter of the default kernel's: a guess, not yet fitted to measurements.
+  // A "wave" is one item per resident CTA. At 3 CTAs per SM on 132 SMs: B256 x 1k 2, B256 x 2k
+  // 3, B128 x 2k 3, B64 x 4k 3.
+  constexpr double kItemCostKeys = 64.0;
+  return ChooseSplits(num_seqs, num_kv_heads, max_context_len,
+                      ctas_per_multiprocessor * num_multiprocessors, kItemCostKeys);
 }
 
 }  // namespace stride::kernels

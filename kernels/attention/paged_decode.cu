@@ -12,6 +12,7 @@
 // computes its key range before WaitForPrecedingGrid(); q, K/V and the workspace only after.
 #include "kernels/attention/mma_tile.cuh"
 #include "kernels/attention/paged_attention.h"
+#include "kernels/attention/paged_decode_common.cuh"
 #include "kernels/common/pdl.cuh"
 
 namespace stride::kernels {
@@ -21,12 +22,11 @@ using attention::CpAsync16;
 using attention::CpAsyncCommit;
 using attention::CpAsyncWait;
 using attention::RowState;
-
-constexpr int kRows = 16;
-constexpr float kLog2e = 1.4426950408889634f;
-// Split counts above this are rejected (the split merge keeps kRows x splits weights in shared
-// memory).
-constexpr int kMaxSplits = 256;
+using decode::kLog2e;
+using decode::kRows;
+using decode::PartialLse;
+using decode::PartialOut;
+using decode::SplitRange;
 
 // kKeys keys per warp tile, kWarps warps per CTA (PagedDecodeParams::tile_keys / warps): q, then
 // per warp K[2][kKeys] and V[2][kKeys] (rows padded by 16 bytes), then the warps' row maxima and
@@ -39,78 +39,6 @@ constexpr int SharedBytes() {
 
 __device__ __forceinline__ void PrefetchL2(const void* p) {
   asm volatile("prefetch.global.L2 [%0];" ::"l"(p));
-}
-
-// Split `split` of a sequence's visible keys [lo, len) in kKeys-aligned pieces.
-template <int kKeys>
-__device__ __forceinline__ void SplitRange(int context_len, int window, int num_splits, int split,
-                                           int* begin, int* end) {
-  const int lo = window > 0 ? max(0, context_len - window) : 0;
-  const int span = context_len - lo;
-  const int tiles = (span + kKeys - 1) / kKeys;
-  const int tiles_per_split = (tiles + num_splits - 1) / num_splits;
-  *begin = min(context_len, lo + split * tiles_per_split * kKeys);
-  *end = min(context_len, lo + (split + 1) * tiles_per_split * kKeys);
-}
-
-// The splits' partial outputs [num_seqs][num_heads][num_splits][D] (fp32, each normalised by
-// its own sum) and log-sum-exps [num_seqs][num_heads][num_splits] (log2 units, -inf for an
-// empty split) in the workspace.
-__device__ __forceinline__ float* PartialOut(const PagedDecodeParams& p) {
-  return static_cast<float*>(p.workspace);
-}
-__device__ __forceinline__ float* PartialLse(const PagedDecodeParams& p) {
-  return PartialOut(p) + static_cast<int64_t>(p.num_seqs) * p.num_heads * p.num_splits * p.head_dim;
-}
-
-// out[s, h] = sum over splits of exp2(lse_i - max) * o_i / sum of exp2(lse_i - max), for the
-// query heads of one (sequence, KV head), by the whole CTA. `scratch` holds
-// group x (num_splits + 1) floats. Reads go through L2 (__ldcg): in the fused path other CTAs
-// wrote the partials during this launch.
-template <int D>
-__device__ void MergeSplits(const PagedDecodeParams& p, int seq, int kv_head, float* scratch) {
-  const int group = p.num_heads / p.num_kv_heads, splits = p.num_splits;
-  const int64_t head0 = static_cast<int64_t>(seq) * p.num_heads + kv_head * group;
-  float* weight = scratch;                     // [group][splits]
-  float* inverse = scratch + group * splits;   // [group]
-  const float* lse = PartialLse(p) + head0 * splits;
-  for (int i = threadIdx.x; i < group * splits; i += blockDim.x) weight[i] = __ldcg(lse + i);
-  __syncthreads();
-  for (int row = threadIdx.x; row < group; row += blockDim.x) {
-    float* w = weight + row * splits;
-    float lse_max = -INFINITY;
-    for (int i = 0; i < splits; ++i) lse_max = fmaxf(lse_max, w[i]);
-    float total = 0.0f;
-    for (int i = 0; i < splits; ++i) {
-      w[i] = w[i] == -INFINITY ? 0.0f : exp2f(w[i] - lse_max);
-      total += w[i];
-    }
-    inverse[row] = total > 0.0f ? 1.0f / total : 0.0f;  // 0: no visible key (padding row)
-  }
-  __syncthreads();
-  constexpr int kVectors = D / 4;  // float4 columns of a row
-  for (int i = threadIdx.x; i < group * kVectors; i += blockDim.x) {
-    const int row = i / kVectors, c = i % kVectors;
-    const float4* src =
-        reinterpret_cast<const float4*>(PartialOut(p) + (head0 + row) * splits * D) + c;
-    const float* w = weight + row * splits;
-    float4 acc = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-#pragma unroll 8
-    for (int sp = 0; sp < splits; ++sp) {
-      const float4 v = __ldcg(src + sp * kVectors);
-      acc.x += w[sp] * v.x;
-      acc.y += w[sp] * v.y;
-      acc.z += w[sp] * v.z;
-      acc.w += w[sp] * v.w;
-    }
-    const float inv = inverse[row];
-    const __nv_bfloat162 lo = __floats2bfloat162_rn(acc.x * inv, acc.y * inv);
-    const __nv_bfloat162 hi = __floats2bfloat162_rn(acc.z * inv, acc.w * inv);
-    uint2 packed;
-    packed.x = *reinterpret_cast<const uint32_t*>(&lo);
-    packed.y = *reinterpret_cast<const uint32_t*>(&hi);
-    *reinterpret_cast<uint2*>(p.out + (head0 + row) * D + c * 4) = packed;
-  }
 }
 
 template <int D, int kKeys, int kWarps>
@@ -326,30 +254,7 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
   }
   __syncthreads();
   if (!is_last) return;
-  MergeSplits<D>(p, seq, kv_head, reinterpret_cast<float*>(kv_s));  // K/V buffers are idle
-}
-
-// The split merge as its own launch, one CTA per (sequence, KV head), when no split counters
-// are given.
-template <int D>
-__global__ void MergeSplitsKernel(PagedDecodeParams p) {
-  extern __shared__ float merge_scratch[];
-  AllowDependentLaunch();
-  WaitForPrecedingGrid();
-  MergeSplits<D>(p, blockIdx.x, blockIdx.y, merge_scratch);
-}
-
-// SM count of the current device, read once (the devices of one process are alike).
-int MultiprocessorCount() {
-  static const int count = [] {
-    int device = 0, n = 0;
-    if (cudaGetDevice(&device) != cudaSuccess ||
-        cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device) != cudaSuccess) {
-      return 0;
-    }
-    return n;
-  }();
-  return count;
+  decode::MergeSplits<D>(p, seq, kv_head, reinterpret_cast<float*>(kv_s));  // K/V buffers are idle
 }
 
 template <int D, int kKeys, int kWarps>
@@ -374,9 +279,7 @@ cudaError_t LaunchVariant(PagedDecodeParams p, cudaStream_t stream) {
   cudaError_t e = LaunchPdl(PagedDecodeKernel<D, kKeys, kWarps>, grid, dim3(kWarps * 32), kShared,
                             stream, p);
   if (e != cudaSuccess || p.num_splits == 1 || fused) return e;
-  const size_t scratch = sizeof(float) * (p.num_heads / p.num_kv_heads) * (p.num_splits + 1);
-  return LaunchPdl(MergeSplitsKernel<D>, dim3(p.num_seqs, p.num_kv_heads), dim3(128), scratch,
-                   stream, p);
+  return decode::LaunchMergeSplits<D>(p, stream);
 }
 
 template <int D>
@@ -387,7 +290,7 @@ cudaError_t Launch(PagedDecodeParams p, cudaStream_t stream) {
   // finish sooner than 4 warps of two (B1 x 1024 keys, 8 splits), and the L2 prefetch before
   // the wait shortens the first load. Bandwidth-bound grids skip the prefetch (no gain there).
   const int64_t ctas = static_cast<int64_t>(p.num_seqs) * p.num_kv_heads * p.num_splits;
-  const bool latency_bound = ctas <= MultiprocessorCount();
+  const bool latency_bound = ctas <= decode::MultiprocessorCount();
   if (p.tile_keys == 0 && p.warps == 0 && latency_bound) keys = 16, warps = 8;
   p.l2_prefetch = p.l2_prefetch && latency_bound;
   if (keys == 32 && warps == 4) return LaunchVariant<D, 32, 4>(p, stream);
@@ -399,6 +302,18 @@ cudaError_t Launch(PagedDecodeParams p, cudaStream_t stream) {
 
 }  // namespace
 
+int decode::MultiprocessorCount() {
+  static const int count = [] {
+    int device = 0, n = 0;
+    if (cudaGetDevice(&device) != cudaSuccess ||
+        cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device) != cudaSuccess) {
+      return 0;
+    }
+    return n;
+  }();
+  return count;
+}
+
 size_t PagedDecodeWorkspaceBytes(int num_seqs, int num_heads, int head_dim, int num_splits) {
   if (num_splits <= 1) return 0;
   return sizeof(float) * static_cast<size_t>(num_seqs) * num_heads * num_splits * (head_dim + 1);
@@ -407,10 +322,12 @@ size_t PagedDecodeWorkspaceBytes(int num_seqs, int num_heads, int head_dim, int 
 cudaError_t LaunchPagedDecode(const PagedDecodeParams& p, cudaStream_t stream) {
   if (p.num_seqs == 0) return cudaSuccess;
   if (p.num_kv_heads <= 0 || p.num_heads % p.num_kv_heads != 0 ||
-      p.num_heads / p.num_kv_heads > kRows || p.num_splits < 1 || p.num_splits > kMaxSplits ||
-      (p.num_splits > 1 && p.workspace == nullptr)) {
+      p.num_heads / p.num_kv_heads > kRows || p.num_splits < 1 ||
+      p.num_splits > decode::kMaxSplits || (p.num_splits > 1 && p.workspace == nullptr) ||
+      !PagedAttentionSupportsHeadDim(p.head_dim)) {
     return cudaErrorInvalidValue;
   }
+  if (p.persistent) return decode::LaunchPersistent(p, stream);
   switch (p.head_dim) {
     case 16: return Launch<16>(p, stream);
     case 32: return Launch<32>(p, stream);

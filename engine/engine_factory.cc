@@ -67,6 +67,7 @@ absl::StatusOr<std::unique_ptr<runner::ModelRunner>> CreateRunner(
   if (device == "cuda") {
     runner::cuda::CudaRunnerOptions cuda_options;
     cuda_options.enable_cuda_graphs = options.enable_cuda_graphs;
+    cuda_options.persistent_decode = options.cuda_persistent_decode;
     return runner::cuda::CreateCudaModelRunner(config, weights, kv, cuda_options);
   }
 #endif

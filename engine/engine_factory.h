@@ -31,6 +31,7 @@ struct EngineOptions {
   std::string device = "auto";
   double gpu_memory_utilization = 0.9;  // CUDA: share of device memory stride may use
   bool enable_cuda_graphs = true;
+  bool cuda_persistent_decode = false;  // experimental decode-attention variant (benchmarks)
 };
 
 struct LoadedEngine {

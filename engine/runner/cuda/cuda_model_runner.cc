@@ -327,6 +327,7 @@ void CudaModelRunner::Attention(int layer, const StepView& step) {
     d.num_splits = step.decode_splits;
     d.workspace = decode_workspace_.get();
     d.split_counters = step.decode_splits > 1 ? split_counters_.get<int32_t>() : nullptr;
+    d.persistent = options_.persistent_decode;
     STRIDE_CUDA_CHECK(kernels::LaunchPagedDecode(d, stream_));
   }
   if (l.num_work > 0) {
@@ -553,8 +554,14 @@ StepOutput CudaModelRunner::Execute(const SchedulerOutput& output) {
             reinterpret_cast<kernels::PrefillWorkItem*>(host + l.work));
 
   if (step.num_decode > 0) {
-    step.decode_splits = kernels::ChoosePagedDecodeSplits(
-        step.num_decode, config_.num_kv_heads, use_graph ? l.width * bs : max_context, num_sms_);
+    const int decode_context = use_graph ? l.width * bs : max_context;
+    // The persistent variant's default grid holds 3 CTAs per SM (2 K/V stages).
+    step.decode_splits =
+        options_.persistent_decode
+            ? kernels::ChoosePagedDecodePersistentSplits(step.num_decode, config_.num_kv_heads,
+                                                         decode_context, num_sms_, 3)
+            : kernels::ChoosePagedDecodeSplits(step.num_decode, config_.num_kv_heads,
+                                               decode_context, num_sms_);
     const size_t bytes = kernels::PagedDecodeWorkspaceBytes(
         step.num_decode, config_.num_heads, config_.head_dim, step.decode_splits);
     bool moved = bytes > 0 && decode_workspace_.Reserve(bytes);

@@ -2,8 +2,9 @@
 // accumulation) over a paged KV pool in device memory, reading the same block tables as the CPU
 // reference. Batch metadata lives in persistent device buffers filled by one copy per step;
 // decode-only steps are captured as CUDA graphs per batch-size bucket and replayed. Logits are
-// computed only for rows that sample or report prompt log-probs; they are copied to the host
-// and sampled by the CPU sampler (engine/sampling), so sampling agrees with the CPU backend.
+// computed only for rows that sample or report prompt log-probs and are sampled on the device
+// (kernels/sampling, bit-compatible with the CPU sampler); only rows the GPU sampler cannot
+// serve (e.g. more top log-probs than it keeps) copy their logits to the host sampler.
 #pragma once
 
 #include <memory>
@@ -24,6 +25,9 @@ struct CudaRunnerOptions {
   // (kernels/gemm/gemv.h, SiLU fused into gate_up) instead of cuBLASLt; 0 turns it off. 1 by
   // measurement: at m = 2 cuBLASLt is already as fast, at m = 4 and 8 faster (kernels/NOTES.md).
   int max_gemv_rows = 1;
+  // Experimental: decode attention through the persistent-grid variant (kernels/NOTES.md round
+  // 6) with its own split rule. Off until it is measured against the default kernel.
+  bool persistent_decode = false;
 };
 
 // Checks the model against what the kernels support (head_dim 16/32/64/128, GQA group <= 64),

@@ -51,6 +51,13 @@ void RunDecodeAttentionBenchmarks();
 void RunPrefillAttentionBenchmarks();
 void RunDecodeBreakdown();
 void RunModelBenchmarks(bool quick);
-void RunOfflineBenchmark(int num_prompts, int input_len, int output_len);
+struct OfflineOptions {
+  int num_prompts = 1000;
+  int input_len = 1000;
+  int output_len = 1000;
+  int max_num_seqs = 256;
+  bool persistent_decode = false;  // the experimental decode-attention variant
+};
+void RunOfflineBenchmark(const OfflineOptions& options);
 
 }  // namespace stride::testing::gpu

@@ -14,14 +14,17 @@
 
 namespace stride::testing::gpu {
 
-void RunOfflineBenchmark(int num_prompts, int input_len, int output_len) {
+void RunOfflineBenchmark(const OfflineOptions& offline) {
+  const int num_prompts = offline.num_prompts, input_len = offline.input_len,
+            output_len = offline.output_len;
   engine::EngineOptions options;
   options.model = "configs/models/llama-3.1-8b.json";
   options.load_format = engine::model::LoadFormat::kDummy;
   options.device = "cuda";
   options.max_model_len = input_len + output_len + 16;
   options.max_num_batched_tokens = 8192;
-  options.max_num_seqs = 256;
+  options.max_num_seqs = offline.max_num_seqs;
+  options.cuda_persistent_decode = offline.persistent_decode;
   options.gpu_memory_utilization = 0.9;
   const auto t_load = std::chrono::steady_clock::now();
   auto loaded = engine::CreateEngine(options);
@@ -76,7 +79,9 @@ void RunOfflineBenchmark(int num_prompts, int input_len, int output_len) {
               first_token_s, static_cast<long long>(stats.num_steps),
               static_cast<long long>(stats.num_preemptions), errors);
   const std::string shape = std::to_string(num_prompts) + "x" + std::to_string(input_len) + "/" +
-                            std::to_string(output_len) + " engine";
+                            std::to_string(output_len) + " engine, seqs " +
+                            std::to_string(offline.max_num_seqs) +
+                            (offline.persistent_decode ? ", persistent decode" : "");
   Report("offline_output_tok_per_s", shape, output_tokens / seconds, "tok/s", 10000, "target");
 }
 

@@ -159,23 +159,7 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
     const int buffer = i & 1;
     float s[kKeys / 8][4];
     attention::QkScores<D, kKeys, kStride>(q_frag, k_w + buffer * kKeys * kStride, s);
-    const int key0 = key_begin + tile * kKeys;
-    if (key0 + kKeys > key_end) {
-#pragma unroll
-      for (int n = 0; n < kKeys / 8; ++n) {
-#pragma unroll
-        for (int e = 0; e < 4; ++e) {
-          const int key = key0 + n * 8 + (lane % 4) * 2 + (e % 2);
-          s[n][e] = key < key_end ? s[n][e] * scale_log2 : -INFINITY;
-        }
-      }
-    } else {
-#pragma unroll
-      for (int n = 0; n < kKeys / 8; ++n) {
-#pragma unroll
-        for (int e = 0; e < 4; ++e) s[n][e] *= scale_log2;
-      }
-    }
+    decode::ScaleAndMaskScores<kKeys>(s, key_begin + tile * kKeys, key_end, lane, scale_log2);
     attention::OnlineSoftmax<D, kKeys>(s, o, state);
     attention::AccumulatePv<D, kKeys, kStride>(s, v_w + buffer * kKeys * kStride, o);
     __syncwarp();

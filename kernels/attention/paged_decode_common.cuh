@@ -21,6 +21,29 @@ inline constexpr float kLog2e = 1.4426950408889634f;
 // memory).
 inline constexpr int kMaxSplits = 256;
 
+// Scores of one warp tile (kKeys keys starting at key0, mma accumulator layout) to the log2
+// domain; keys at or past key_end (only in the last tile of a range) become -inf.
+template <int kKeys>
+__device__ __forceinline__ void ScaleAndMaskScores(float (&s)[kKeys / 8][4], int key0,
+                                                   int key_end, int lane, float scale_log2) {
+  if (key0 + kKeys > key_end) {
+#pragma unroll
+    for (int n = 0; n < kKeys / 8; ++n) {
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int key = key0 + n * 8 + (lane % 4) * 2 + (e % 2);
+        s[n][e] = key < key_end ? s[n][e] * scale_log2 : -INFINITY;
+      }
+    }
+  } else {
+#pragma unroll
+    for (int n = 0; n < kKeys / 8; ++n) {
+#pragma unroll
+      for (int e = 0; e < 4; ++e) s[n][e] *= scale_log2;
+    }
+  }
+}
+
 // Split `split` of a sequence's visible keys [lo, len) in kKeys-aligned pieces.
 template <int kKeys>
 __device__ __forceinline__ void SplitRange(int context_len, int window, int num_splits, int split,

@@ -231,23 +231,7 @@ __global__ void __launch_bounds__(kThreads, kMinCtas)
       const __nv_bfloat16* k_t = kv_w + (computed % kStages) * kStageElems;
       float s[2][4];
       QkScores<D, kStride>(q_s, k_t, s);
-      const int key0 = key_begin + tile * kKeys;
-      if (key0 + kKeys > key_end) {
-#pragma unroll
-        for (int n = 0; n < 2; ++n) {
-#pragma unroll
-          for (int e = 0; e < 4; ++e) {
-            const int key = key0 + n * 8 + (lane % 4) * 2 + (e % 2);
-            s[n][e] = key < key_end ? s[n][e] * scale_log2 : -INFINITY;
-          }
-        }
-      } else {
-#pragma unroll
-        for (int n = 0; n < 2; ++n) {
-#pragma unroll
-          for (int e = 0; e < 4; ++e) s[n][e] *= scale_log2;
-        }
-      }
+      ScaleAndMaskScores<kKeys>(s, key_begin + tile * kKeys, key_end, lane, scale_log2);
       attention::OnlineSoftmax<D, kKeys>(s, o, state);
       attention::AccumulatePv<D, kKeys, kStride>(s, k_t + kKeys * kStride, o);
     }

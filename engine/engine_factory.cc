@@ -68,6 +68,7 @@ absl::StatusOr<std::unique_ptr<runner::ModelRunner>> CreateRunner(
     runner::cuda::CudaRunnerOptions cuda_options;
     cuda_options.enable_cuda_graphs = options.enable_cuda_graphs;
     cuda_options.persistent_decode = options.cuda_persistent_decode;
+    cuda_options.gemm_candidates = options.cuda_gemm_candidates;
     return runner::cuda::CreateCudaModelRunner(config, weights, kv, cuda_options);
   }
 #endif

@@ -32,6 +32,7 @@ struct EngineOptions {
   double gpu_memory_utilization = 0.9;  // CUDA: share of device memory stride may use
   bool enable_cuda_graphs = true;
   bool cuda_persistent_decode = false;  // experimental decode-attention variant (benchmarks)
+  int cuda_gemm_candidates = 8;  // cuBLASLt algorithms timed per decode GEMM shape (1: heuristic)
 };
 
 struct LoadedEngine {

@@ -1,13 +1,18 @@
 #include "kernels/gemm/gemm.h"
 
+#include <algorithm>
+
 namespace stride::kernels {
 
 struct GemmContext::Plan {
   cublasLtMatmulDesc_t op = nullptr;
   cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
+  cublasLtMatmulPreference_t preference = nullptr;
   cublasLtMatmulAlgo_t algo{};
+  bool needs_measure = false;  // tuning applies but the first call was inside stream capture
 
   ~Plan() {
+    if (preference != nullptr) cublasLtMatmulPreferenceDestroy(preference);
     if (c != nullptr) cublasLtMatrixLayoutDestroy(c);
     if (b != nullptr) cublasLtMatrixLayoutDestroy(b);
     if (a != nullptr) cublasLtMatrixLayoutDestroy(a);
@@ -15,8 +20,10 @@ struct GemmContext::Plan {
   }
 };
 
-cudaError_t GemmContext::Create(size_t workspace_bytes, std::unique_ptr<GemmContext>* out) {
+cudaError_t GemmContext::Create(size_t workspace_bytes, std::unique_ptr<GemmContext>* out,
+                                GemmTuning tuning) {
   std::unique_ptr<GemmContext> context(new GemmContext());
+  context->tuning_ = tuning;
   if (cublasStatus_t s = cublasLtCreate(&context->handle_); s != CUBLAS_STATUS_SUCCESS) {
     return cudaErrorUnknown;
   }
@@ -36,10 +43,78 @@ GemmContext::~GemmContext() {
   if (handle_ != nullptr) cublasLtDestroy(handle_);
 }
 
-const GemmContext::Plan* GemmContext::PlanFor(int m, int n, int k, GemmOutput output) {
+std::vector<GemmTuningRecord> GemmContext::tuning_records() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return records_;
+}
+
+void GemmContext::MeasureInto(Plan& plan, const GemmParams& p, cudaStream_t stream) {
+  constexpr int kMaxCandidates = 16, kRuns = 3;
+  cublasLtMatmulHeuristicResult_t results[kMaxCandidates] = {};
+  int count = 0;
+  if (cublasLtMatmulAlgoGetHeuristic(handle_, plan.op, plan.a, plan.b, plan.c, plan.c,
+                                     plan.preference, std::min(tuning_.candidates, kMaxCandidates),
+                                     results, &count) != CUBLAS_STATUS_SUCCESS ||
+      count <= 1) {
+    return;
+  }
+  GemmTuningRecord record{p.m, p.n, p.k};
+  cudaEvent_t start = nullptr, stop = nullptr;
+  if (cudaEventCreate(&start) != cudaSuccess || cudaEventCreate(&stop) != cudaSuccess) {
+    if (start != nullptr) cudaEventDestroy(start);
+    return;
+  }
+  const float alpha = 1.0f, beta = 0.0f;
+  auto run = [&](const cublasLtMatmulAlgo_t& algo) {
+    return cublasLtMatmul(handle_, plan.op, &alpha, p.w, plan.a, p.x, plan.b, &beta, p.y,
+                          plan.c, p.y, plan.c, &algo, workspace_, workspace_bytes_, stream);
+  };
+  int best = 0;
+  float best_ms = -1;
+  for (int i = 0; i < count; ++i) {
+    if (results[i].state != CUBLAS_STATUS_SUCCESS ||
+        run(results[i].algo) != CUBLAS_STATUS_SUCCESS) {
+      continue;
+    }
+    cudaEventRecord(start, stream);
+    for (int r = 0; r < kRuns; ++r) run(results[i].algo);
+    cudaEventRecord(stop, stream);
+    float ms = 0;
+    if (cudaEventSynchronize(stop) != cudaSuccess ||
+        cudaEventElapsedTime(&ms, start, stop) != cudaSuccess) {
+      continue;
+    }
+    ms /= kRuns;
+    if (i == 0) record.heuristic_ms = ms;
+    if (best_ms < 0 || ms < best_ms) best_ms = ms, best = i;
+  }
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  cudaGetLastError();  // a candidate's failure is not the caller's
+  if (best_ms < 0) return;  // nothing ran: keep the heuristic's answer
+  plan.algo = results[best].algo;
+  record.candidates = count;
+  record.chosen = best;
+  record.chosen_ms = best_ms;
+  records_.push_back(record);
+}
+
+const GemmContext::Plan* GemmContext::PlanFor(const GemmParams& p, cudaStream_t stream) {
+  const int m = p.m, n = p.n, k = p.k;
+  const GemmOutput output = p.output;
   std::lock_guard<std::mutex> lock(mu_);
   const Key key{m, n, k, static_cast<int>(output)};
-  if (auto it = plans_.find(key); it != plans_.end()) return it->second.get();
+  cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+  const bool can_time = cudaStreamIsCapturing(stream, &capture) == cudaSuccess &&
+                        capture == cudaStreamCaptureStatusNone;
+  if (auto it = plans_.find(key); it != plans_.end()) {
+    Plan& cached = *it->second;
+    if (cached.needs_measure && can_time) {
+      MeasureInto(cached, p, stream);
+      cached.needs_measure = false;
+    }
+    return &cached;
+  }
 
   // cuBLAS is column-major: row-major y[m, n] is column-major y^T [n, m] = w [n, k] · x^T [k, m],
   // with w's row-major storage read as a column-major [k, n] matrix and transposed (op A = T).
@@ -62,6 +137,7 @@ const GemmContext::Plan* GemmContext::PlanFor(int m, int n, int k, GemmOutput ou
   }
   cublasLtMatmulPreference_t preference = nullptr;
   if (!check(cublasLtMatmulPreferenceCreate(&preference))) return nullptr;
+  plan->preference = preference;
   check(cublasLtMatmulPreferenceSetAttribute(preference,
                                              CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
                                              &workspace_bytes_, sizeof(workspace_bytes_)));
@@ -70,9 +146,15 @@ const GemmContext::Plan* GemmContext::PlanFor(int m, int n, int k, GemmOutput ou
   const bool ok = check(cublasLtMatmulAlgoGetHeuristic(handle_, plan->op, plan->a, plan->b,
                                                        plan->c, plan->c, preference, 1, &result,
                                                        &found));
-  cublasLtMatmulPreferenceDestroy(preference);
   if (!ok || found == 0) return nullptr;
   plan->algo = result.algo;
+  if (tuning_.candidates > 1 && m <= tuning_.max_rows) {
+    if (can_time) {
+      MeasureInto(*plan, p, stream);
+    } else {
+      plan->needs_measure = true;
+    }
+  }
   const Plan* raw = plan.get();
   plans_.emplace(key, std::move(plan));
   return raw;
@@ -81,7 +163,7 @@ const GemmContext::Plan* GemmContext::PlanFor(int m, int n, int k, GemmOutput ou
 cudaError_t LaunchGemm(const GemmParams& p, cudaStream_t stream) {
   if (p.m == 0 || p.n == 0) return cudaSuccess;
   if (p.context == nullptr || p.k <= 0) return cudaErrorInvalidValue;
-  const GemmContext::Plan* plan = p.context->PlanFor(p.m, p.n, p.k, p.output);
+  const GemmContext::Plan* plan = p.context->PlanFor(p, stream);
   if (plan == nullptr) return cudaErrorNotSupported;
   const float alpha = 1.0f, beta = 0.0f;
   cublasStatus_t s = cublasLtMatmul(p.context->handle_, plan->op, &alpha, p.w, plan->a, p.x,

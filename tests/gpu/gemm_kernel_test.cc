@@ -1,6 +1,9 @@
-// The cuBLASLt wrapper against cpu::Linear, bf16 and fp32 outputs, decode- and prefill-like shapes.
+// The cuBLASLt wrapper against cpu::Linear, bf16 and fp32 outputs, decode- and prefill-like shapes,
+// with the heuristic's algorithm and with measured selection (also when a shape is first seen
+// inside CUDA-graph capture).
 #include <memory>
 #include <random>
+#include <vector>
 
 #include "base/thread_pool.h"
 #include "engine/runner/cpu/ops.h"
@@ -11,9 +14,11 @@
 namespace stride::testing::gpu {
 namespace {
 
-TEST(GemmKernel, MatchesCpuLinear) {
+class GemmKernel : public ::testing::TestWithParam<int> {};  // candidates timed per shape
+
+TEST_P(GemmKernel, MatchesCpuLinear) {
   std::unique_ptr<kernels::GemmContext> context;
-  GPU_CHECK(kernels::GemmContext::Create(32 << 20, &context));
+  GPU_CHECK(kernels::GemmContext::Create(32 << 20, &context, kernels::GemmTuning{GetParam(), 512}));
   base::ThreadPool pool(0);
   for (auto [m, n, k, f32] : {std::tuple{1, 4096, 4096, false}, {37, 6144, 1024, false},
                               {300, 2048, 1024, false}, {5, 32000, 512, true},
@@ -55,6 +60,66 @@ TEST(GemmKernel, MatchesCpuLinear) {
       }
     }
   }
+  // Shapes with m <= 512 (all six) are measured when tuning is on, unless cuBLASLt offers only
+  // one candidate; none when it is off.
+  const std::vector<kernels::GemmTuningRecord> records = context->tuning_records();
+  if (GetParam() > 1) {
+    EXPECT_GE(records.size(), 4u);
+  } else {
+    EXPECT_TRUE(records.empty());
+  }
+  for (const kernels::GemmTuningRecord& r : records) {
+    EXPECT_GT(r.candidates, 1) << r.m << "x" << r.n << "x" << r.k;
+    EXPECT_GT(r.heuristic_ms, 0.0f);
+    EXPECT_LT(r.chosen, r.candidates);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Selection, GemmKernel, ::testing::Values(1, 8));
+
+// A shape first launched inside stream capture keeps the heuristic's algorithm in the graph
+// (nothing can be timed there) and is measured at its next eager launch; both give right results.
+TEST(GemmKernelTuning, FirstSeenInsideCapture) {
+  std::unique_ptr<kernels::GemmContext> context;
+  GPU_CHECK(kernels::GemmContext::Create(32 << 20, &context, kernels::GemmTuning{8, 512}));
+  base::ThreadPool pool(0);
+  const int m = 48, n = 3072, k = 1024;
+  std::mt19937 rng(FreshSeed());
+  std::vector<float> x = RandomBf16Values(static_cast<size_t>(m) * k, 1.0f, rng);
+  std::vector<float> w = RandomBf16Values(static_cast<size_t>(n) * k, 0.05f, rng);
+  std::vector<float> ref(static_cast<size_t>(m) * n);
+  engine::runner::cpu::Linear(x.data(), m, k, w.data(), nullptr, n, ref.data(), pool);
+  DeviceArray<__nv_bfloat16> d_x(ToBf16(x)), d_w(ToBf16(w)), d_y(ref.size());
+  kernels::GemmParams p;
+  p.context = context.get();
+  p.x = d_x.get();
+  p.w = d_w.get();
+  p.y = d_y.get();
+  p.m = m;
+  p.n = n;
+  p.k = k;
+  cudaStream_t stream;
+  GPU_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+  cudaGraph_t graph;
+  GPU_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
+  GPU_CHECK(kernels::LaunchGemm(p, stream));
+  GPU_CHECK(cudaStreamEndCapture(stream, &graph));
+  EXPECT_TRUE(context->tuning_records().empty());
+  cudaGraphExec_t exec;
+  GPU_CHECK(cudaGraphInstantiate(&exec, graph, 0));
+  d_y.Poison();
+  GPU_CHECK(cudaGraphLaunch(exec, stream));
+  GPU_CHECK(cudaStreamSynchronize(stream));
+  EXPECT_LT(RelativeError(d_y.Download(), ref), 1e-2);
+
+  d_y.Poison();
+  GPU_CHECK(kernels::LaunchGemm(p, stream));
+  GPU_CHECK(cudaStreamSynchronize(stream));
+  EXPECT_LT(RelativeError(d_y.Download(), ref), 1e-2);
+  EXPECT_EQ(context->tuning_records().size(), 1u);
+  cudaGraphExecDestroy(exec);
+  cudaGraphDestroy(graph);
+  cudaStreamDestroy(stream);
 }
 
 }  // namespace

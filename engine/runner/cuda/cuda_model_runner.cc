@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <utility>
 #include <vector>
@@ -160,7 +162,10 @@ CudaModelRunner::CudaModelRunner(const model::ModelConfig& config,
   STRIDE_CUDA_CHECK(
       cudaDeviceGetAttribute(&num_sms_, cudaDevAttrMultiProcessorCount, options.device));
   STRIDE_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
-  STRIDE_CUDA_CHECK(kernels::GemmContext::Create(kGemmWorkspaceBytes, &gemm_));
+  kernels::GemmTuning tuning;
+  tuning.candidates = options.gemm_candidates;
+  tuning.max_rows = options.gemm_tuned_max_rows;
+  STRIDE_CUDA_CHECK(kernels::GemmContext::Create(kGemmWorkspaceBytes, &gemm_, tuning));
   weights_ = UploadWeights(config, weights);
   for (int layer = 0; layer < config.num_layers; ++layer) {
     layer_group_.push_back(GroupOfLayer(kv, layer));
@@ -181,6 +186,12 @@ CudaModelRunner::CudaModelRunner(const model::ModelConfig& config,
 
 CudaModelRunner::~CudaModelRunner() {
   for (auto& [key, exec] : graphs_) cudaGraphExecDestroy(exec);
+  if (std::getenv("STRIDE_CUDA_PROFILE") != nullptr) {
+    for (const kernels::GemmTuningRecord& r : gemm_->tuning_records()) {
+      std::fprintf(stderr, "GEMM m%d n%d k%d: heuristic %.4f ms, chosen #%d of %d %.4f ms\n", r.m,
+                   r.n, r.k, r.heuristic_ms, r.chosen, r.candidates, r.chosen_ms);
+    }
+  }
   cudaStreamSynchronize(stream_);
   gemm_.reset();
   cudaStreamDestroy(stream_);

@@ -28,6 +28,12 @@ struct CudaRunnerOptions {
   // Experimental: decode attention through the persistent-grid variant (kernels/NOTES.md round
   // 6) with its own split rule. Off until it is measured against the default kernel.
   bool persistent_decode = false;
+  // cuBLASLt algorithm choice for projections of at most gemm_tuned_max_rows rows (the decode
+  // graphs' shapes): the fastest of the heuristic's first gemm_candidates, timed at the shape's
+  // first (eager) use; 1 takes the heuristic's first answer untimed. 8 by measurement: 3-30 %
+  // faster decode GEMMs than the heuristic's pick (kernels/NOTES.md round 7), ~0.2 s at start.
+  int gemm_candidates = 8;
+  int gemm_tuned_max_rows = 512;
 };
 
 // Checks the model against what the kernels support (head_dim 16/32/64/128, GQA group <= 64),

@@ -17,6 +17,11 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::sscanf(argv[i], "--max-num-seqs=%d", &offline.max_num_seqs) == 1) continue;
     if (std::strcmp(argv[i], "--persistent-decode") == 0) offline.persistent_decode = true;
+    if (std::sscanf(argv[i], "--gemm-candidates=%d", &offline.gemm_candidates) == 1) continue;
+    if (std::strcmp(argv[i], "--gemm-tuning") == 0) {
+      stride::testing::gpu::RunGemmTuningBenchmarks();
+      return 0;
+    }
     if (std::strcmp(argv[i], "--kernels") == 0) model = false;
     if (std::strcmp(argv[i], "--model") == 0) kernels = false;
     if (std::strcmp(argv[i], "--quick") == 0) quick = true;

@@ -50,6 +50,7 @@ void RunKernelBenchmarks();
 void RunDecodeAttentionBenchmarks();
 void RunPrefillAttentionBenchmarks();
 void RunDecodeBreakdown();
+void RunGemmTuningBenchmarks();
 void RunModelBenchmarks(bool quick);
 struct OfflineOptions {
   int num_prompts = 1000;
@@ -57,6 +58,7 @@ struct OfflineOptions {
   int output_len = 1000;
   int max_num_seqs = 256;
   bool persistent_decode = false;  // the experimental decode-attention variant
+  int gemm_candidates = 8;         // cuBLASLt algorithms timed per decode GEMM shape
 };
 void RunOfflineBenchmark(const OfflineOptions& options);
 

@@ -25,6 +25,7 @@ void RunOfflineBenchmark(const OfflineOptions& offline) {
   options.max_num_batched_tokens = 8192;
   options.max_num_seqs = offline.max_num_seqs;
   options.cuda_persistent_decode = offline.persistent_decode;
+  options.cuda_gemm_candidates = offline.gemm_candidates;
   options.gpu_memory_utilization = 0.9;
   const auto t_load = std::chrono::steady_clock::now();
   auto loaded = engine::CreateEngine(options);
@@ -81,7 +82,10 @@ void RunOfflineBenchmark(const OfflineOptions& offline) {
   const std::string shape = std::to_string(num_prompts) + "x" + std::to_string(input_len) + "/" +
                             std::to_string(output_len) + " engine, seqs " +
                             std::to_string(offline.max_num_seqs) +
-                            (offline.persistent_decode ? ", persistent decode" : "");
+                            (offline.persistent_decode ? ", persistent decode" : "") +
+                            (offline.gemm_candidates != 8
+                                 ? ", gemm candidates " + std::to_string(offline.gemm_candidates)
+                                 : "");
   Report("offline_output_tok_per_s", shape, output_tokens / seconds, "tok/s", 10000, "target");
 }
 

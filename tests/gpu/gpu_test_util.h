@@ -79,6 +79,14 @@ inline std::vector<float> RandomBf16Values(size_t n, float scale, std::mt19937& 
   return out;
 }
 
+// Uniform in [-scale, scale), full fp32 (for the exact fp32 mode's kernels).
+inline std::vector<float> RandomValues(size_t n, float scale, std::mt19937& rng) {
+  std::uniform_real_distribution<float> dist(-scale, scale);
+  std::vector<float> out(n);
+  for (float& v : out) v = dist(rng);
+  return out;
+}
+
 template <typename T>
 double RelativeError(const std::vector<T>& out, const std::vector<float>& ref) {
   double diff = 0.0, norm = 0.0;

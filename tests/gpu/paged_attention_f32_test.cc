@@ -28,13 +28,6 @@ namespace {
 // summation order and the online softmax's rescaling.
 constexpr double kMaxRelativeError = 1e-5;
 
-std::vector<float> RandomFloats(size_t n, float range, std::mt19937& rng) {
-  std::uniform_real_distribution<float> dist(-range, range);
-  std::vector<float> out(n);
-  for (float& v : out) v = dist(rng);
-  return out;
-}
-
 float Scale(int head_dim) { return 1.0f / std::sqrt(static_cast<float>(head_dim)); }
 
 // A random fp32 paged problem for the sequences of `s`, their query rows starting at row
@@ -56,8 +49,8 @@ struct F32Problem {
     width = std::max(width, 1);
     const int num_blocks = 1 + width * num_seqs;  // block 0: the NaN null block
     const size_t block_floats = static_cast<size_t>(s.block_size) * token_width;
-    k_cache = RandomFloats(num_blocks * block_floats, 1.0f, rng);
-    v_cache = RandomFloats(k_cache.size(), 1.0f, rng);
+    k_cache = RandomValues(num_blocks * block_floats, 1.0f, rng);
+    v_cache = RandomValues(k_cache.size(), 1.0f, rng);
     std::fill(k_cache.begin(), k_cache.begin() + block_floats, NAN);
     std::fill(v_cache.begin(), v_cache.begin() + block_floats, NAN);
     std::vector<int32_t> blocks(num_blocks - 1);
@@ -90,7 +83,7 @@ struct F32Problem {
     }
     query_start.push_back(num_rows);
     const size_t row_width = static_cast<size_t>(s.heads) * s.head_dim;
-    q = RandomFloats(num_rows * row_width, q_range, rng);
+    q = RandomValues(num_rows * row_width, q_range, rng);
     ref.assign(q.size(), 0.0f);
     for (int i = 0; i < num_seqs; ++i) {
       const Seq& seq = s.seqs[i];

@@ -2,19 +2,21 @@
 // op; it writes the fp32 residual stream. Checked against cpu::Embedding.
 #pragma once
 
-#include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
 #include <cstdint>
 
+#include "kernels/common/dtype.h"
+
 namespace stride::kernels {
 
 struct EmbeddingParams {
-  const __nv_bfloat16* table = nullptr;  // [vocab, hidden]
-  const int32_t* ids = nullptr;          // [num_tokens], each in [0, vocab)
-  float* out = nullptr;                  // [num_tokens, hidden]
+  const void* table = nullptr;   // [vocab, hidden], element type `dtype`
+  const int32_t* ids = nullptr;  // [num_tokens], each in [0, vocab)
+  float* out = nullptr;          // [num_tokens, hidden]
   int num_tokens = 0;
   int hidden = 0;
+  DType dtype = DType::kBF16;
 };
 
 cudaError_t LaunchEmbedding(const EmbeddingParams& p, cudaStream_t stream);

@@ -11,6 +11,8 @@ constexpr int kMaxPairsPerLane = 4;  // head_dim <= 256
 // Grid (token, head group): one warp per head, so a decode step's few tokens still spread over
 // (heads / kWarps) blocks per token instead of one block walking every head in turn. Lane l owns
 // the rotation pairs (i, i + half) for i = l, l + 32, ...; per-head RMSNorm reduces over the warp.
+// T is the element type of qkv, bias, the norms, q_out and the cache.
+template <typename T>
 __global__ void __launch_bounds__(kWarps * 32) RopeKvCacheKernel(RopeKvCacheParams p) {
   const int t = blockIdx.x;
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
@@ -43,9 +45,10 @@ __global__ void __launch_bounds__(kWarps * 32) RopeKvCacheKernel(RopeKvCachePara
   AllowDependentLaunch();
   if (h < total_heads) {
     const int64_t base = static_cast<int64_t>(t) * row_width + static_cast<int64_t>(h) * p.head_dim;
-    const __nv_bfloat16* src = p.qkv + base;
-    const __nv_bfloat16* bias = p.bias != nullptr ? p.bias + static_cast<int64_t>(h) * p.head_dim
-                                                  : nullptr;
+    const T* src = static_cast<const T*>(p.qkv) + base;
+    const T* bias = p.bias != nullptr
+                        ? static_cast<const T*>(p.bias) + static_cast<int64_t>(h) * p.head_dim
+                        : nullptr;
     float a[kMaxPairsPerLane], b[kMaxPairsPerLane];
     float sum_squares = 0.0f;
 #pragma unroll
@@ -53,36 +56,38 @@ __global__ void __launch_bounds__(kWarps * 32) RopeKvCacheKernel(RopeKvCachePara
       const int i = lane + 32 * j;
       a[j] = b[j] = 0.0f;
       if (i < half) {
-        a[j] = __bfloat162float(src[i]);
-        b[j] = __bfloat162float(src[i + half]);
+        a[j] = ToFloat(src[i]);
+        b[j] = ToFloat(src[i + half]);
         if (bias != nullptr) {
-          a[j] += __bfloat162float(bias[i]);
-          b[j] += __bfloat162float(bias[i + half]);
+          a[j] += ToFloat(bias[i]);
+          b[j] += ToFloat(bias[i + half]);
         }
         sum_squares += a[j] * a[j] + b[j] * b[j];
       }
     }
     const bool is_q = h < p.num_heads;
     const bool is_v = h >= p.num_heads + p.num_kv_heads;
-    const __nv_bfloat16* norm = is_q ? p.q_norm : (is_v ? nullptr : p.k_norm);
+    const T* q_norm = static_cast<const T*>(p.q_norm);
+    const T* k_norm = static_cast<const T*>(p.k_norm);
+    const T* norm = is_q ? q_norm : (is_v ? nullptr : k_norm);
     if (norm != nullptr) {
       const float inv_rms = rsqrtf(WarpSum(sum_squares) / p.head_dim + p.norm_eps);
 #pragma unroll
       for (int j = 0; j < kMaxPairsPerLane; ++j) {
         const int i = lane + 32 * j;
         if (i < half) {
-          a[j] = __bfloat162float(norm[i]) * (a[j] * inv_rms);
-          b[j] = __bfloat162float(norm[i + half]) * (b[j] * inv_rms);
+          a[j] = ToFloat(norm[i]) * (a[j] * inv_rms);
+          b[j] = ToFloat(norm[i + half]) * (b[j] * inv_rms);
         }
       }
     }
-    __nv_bfloat16* dst;
+    T* dst;
     if (is_q) {
-      dst = p.q_out + (static_cast<int64_t>(t) * p.num_heads + h) * p.head_dim;
+      dst = static_cast<T*>(p.q_out) + (static_cast<int64_t>(t) * p.num_heads + h) * p.head_dim;
     } else {
       if (slot < 0) return;
       const int kv_head = is_v ? h - p.num_heads - p.num_kv_heads : h - p.num_heads;
-      dst = (is_v ? p.v_cache : p.k_cache) +
+      dst = static_cast<T*>(is_v ? p.v_cache : p.k_cache) +
             (slot * p.num_kv_heads + kv_head) * static_cast<int64_t>(p.head_dim);
     }
 #pragma unroll
@@ -94,8 +99,8 @@ __global__ void __launch_bounds__(kWarps * 32) RopeKvCacheKernel(RopeKvCachePara
           x = a[j] * cos_v[j] - b[j] * sin_v[j];
           y = b[j] * cos_v[j] + a[j] * sin_v[j];
         }
-        dst[i] = __float2bfloat16(x);
-        dst[i + half] = __float2bfloat16(y);
+        dst[i] = FromFloat<T>(x);
+        dst[i + half] = FromFloat<T>(y);
       }
     }
   }
@@ -108,7 +113,9 @@ cudaError_t LaunchRopeKvCache(const RopeKvCacheParams& p, cudaStream_t stream) {
   if (p.head_dim % 2 != 0 || p.head_dim > 2 * 32 * kMaxPairsPerLane) return cudaErrorInvalidValue;
   const int total_heads = p.num_heads + 2 * p.num_kv_heads;
   const dim3 grid(p.num_tokens, (total_heads + kWarps - 1) / kWarps);
-  return LaunchPdl(RopeKvCacheKernel, grid, kWarps * 32, 0, stream, p);
+  const auto kernel =
+      p.dtype == DType::kF32 ? RopeKvCacheKernel<float> : RopeKvCacheKernel<__nv_bfloat16>;
+  return LaunchPdl(kernel, grid, kWarps * 32, 0, stream, p);
 }
 
 }  // namespace stride::kernels

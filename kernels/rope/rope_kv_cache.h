@@ -4,33 +4,38 @@
 //   q, k    = RoPE at positions[t] (rotate_half; inv_freq and attention_scaling from
 //             model::ComputeRopeFrequencies, so every RoPE variant is one table)
 //   k, v    -> the paged cache at slot_mapping[t] (block * block_size + offset; < 0: skipped)
-// The rotated q goes to q_out. Checked against cpu::RmsNorm, cpu::ApplyRope and cpu::WriteKvCache.
+// The rotated q goes to q_out; the math is fp32 and only the stores round to `dtype`. Checked
+// against cpu::RmsNorm, cpu::ApplyRope and cpu::WriteKvCache.
 #pragma once
 
-#include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
 #include <cstdint>
 
+#include "kernels/common/dtype.h"
+
 namespace stride::kernels {
 
 struct RopeKvCacheParams {
-  const __nv_bfloat16* qkv = nullptr;   // [num_tokens, (num_heads + 2 * num_kv_heads) * head_dim]
-  const __nv_bfloat16* bias = nullptr;  // optional, one row of qkv's width
-  const __nv_bfloat16* q_norm = nullptr;  // optional [head_dim]
-  const __nv_bfloat16* k_norm = nullptr;  // optional [head_dim]
+  // [num_tokens, (num_heads + 2 * num_kv_heads) * head_dim], element type `dtype`
+  const void* qkv = nullptr;
+  const void* bias = nullptr;    // optional, one row of qkv's width, element type `dtype`
+  const void* q_norm = nullptr;  // optional [head_dim], element type `dtype`
+  const void* k_norm = nullptr;  // optional [head_dim], element type `dtype`
   float norm_eps = 1e-6f;
-  const int32_t* positions = nullptr;    // [num_tokens]
-  const float* inv_freq = nullptr;       // [head_dim / 2]
+  const int32_t* positions = nullptr;  // [num_tokens]
+  const float* inv_freq = nullptr;     // [head_dim / 2]
   float attention_scaling = 1.0f;
   const int64_t* slot_mapping = nullptr;  // [num_tokens]
-  __nv_bfloat16* q_out = nullptr;         // [num_tokens, num_heads, head_dim]
-  __nv_bfloat16* k_cache = nullptr;       // [num_blocks, block_size, num_kv_heads, head_dim]
-  __nv_bfloat16* v_cache = nullptr;
+  void* q_out = nullptr;                  // [num_tokens, num_heads, head_dim], element type `dtype`
+  void* k_cache =
+      nullptr;  // [num_blocks, block_size, num_kv_heads, head_dim], element type `dtype`
+  void* v_cache = nullptr;  // as k_cache
   int num_tokens = 0;
   int num_heads = 0;
   int num_kv_heads = 0;
   int head_dim = 0;  // even, at most 256
+  DType dtype = DType::kBF16;
 };
 
 cudaError_t LaunchRopeKvCache(const RopeKvCacheParams& p, cudaStream_t stream);

@@ -1,49 +1,72 @@
-// Embedding, fused add + RMSNorm and SiLU-and-mul against the CPU backend's ops.
+// Embedding, fused add + RMSNorm and SiLU-and-mul against the CPU backend's ops, in bf16 (inputs
+// rounded to bf16, outputs rounded to bf16) and in fp32 (full-precision inputs; nothing is rounded
+// to bf16, so only summation order and the fast exp in SiLU separate the GPU from the CPU).
 #include <algorithm>
 #include <random>
+#include <tuple>
 
 #include "engine/runner/cpu/ops.h"
 #include "gtest/gtest.h"
 #include "kernels/activation/silu_and_mul.h"
 #include "kernels/embedding/embedding.h"
 #include "kernels/norm/rms_norm.h"
+#include "tests/gpu/device_tensor.h"
 #include "tests/gpu/gpu_test_util.h"
 
 namespace stride::testing::gpu {
 namespace {
 
 namespace cpu = engine::runner::cpu;
+using kernels::DType;
 
-TEST(EmbeddingKernel, MatchesCpuLookup) {
+// fp32 outputs that are computed, not copied: the GPU's float sums of squares (the CPU sums in
+// double), rsqrtf and SiLU's __expf (2 + 1.2 |x| ulp) each cost a few ulp: ~1e-6 at most.
+constexpr double kF32Tolerance = 1e-5;
+
+class EmbeddingKernel : public ::testing::TestWithParam<DType> {};
+
+TEST_P(EmbeddingKernel, MatchesCpuLookup) {
+  const DType dtype = GetParam();
   for (auto [vocab, hidden, tokens] : {std::tuple{1000, 4096, 37}, {512, 64, 5}}) {
     std::mt19937 rng(FreshSeed());
-    std::vector<float> table = RandomBf16Values(static_cast<size_t>(vocab) * hidden, 1.0f, rng);
+    std::vector<float> table =
+        RandomValuesFor(dtype, static_cast<size_t>(vocab) * hidden, 1.0f, rng);
     std::vector<int32_t> ids(tokens);
     for (int32_t& id : ids) id = std::uniform_int_distribution<int>(0, vocab - 1)(rng);
     std::vector<float> ref(static_cast<size_t>(tokens) * hidden);
     cpu::Embedding(table.data(), hidden, ids, ref.data());
 
-    DeviceArray<__nv_bfloat16> d_table(ToBf16(table));
+    DeviceTensor d_table(table, dtype);
     DeviceArray<int32_t> d_ids(ids);
     DeviceArray<float> d_out(ref.size());
     d_out.Poison();
-    kernels::EmbeddingParams p{d_table.get(), d_ids.get(), d_out.get(), tokens, hidden};
+    kernels::EmbeddingParams p{d_table.get(), d_ids.get(), d_out.get(), tokens, hidden, dtype};
     GPU_CHECK(kernels::LaunchEmbedding(p, nullptr));
     GPU_CHECK(cudaDeviceSynchronize());
-    EXPECT_LT(RelativeError(d_out.Download(), ref), 1e-6) << vocab << "x" << hidden;
+    if (dtype == DType::kF32) {
+      EXPECT_EQ(d_out.Download(), ref) << vocab << "x" << hidden;  // a copy: exact
+    } else {
+      EXPECT_LT(RelativeError(d_out.Download(), ref), 1e-6) << vocab << "x" << hidden;
+    }
   }
 }
 
-TEST(FusedAddRmsNormKernel, MatchesCpuAddThenNorm) {
-  for (auto [rows, dim, with_add, with_bias, gather] :
-       {std::tuple{7, 4096, true, false, false}, {33, 64, false, false, false},
-        {5, 5120, true, true, false}, {9, 4096, true, false, true},
-        {3, 4098, true, true, false}, {2, 40000, true, false, false}}) {
+class FusedAddRmsNormKernel : public ::testing::TestWithParam<DType> {};
+
+TEST_P(FusedAddRmsNormKernel, MatchesCpuAddThenNorm) {
+  const DType dtype = GetParam();
+  for (auto [rows, dim, with_add, with_bias, gather] : {std::tuple{7, 4096, true, false, false},
+                                                        {33, 64, false, false, false},
+                                                        {5, 5120, true, true, false},
+                                                        {9, 4096, true, false, true},
+                                                        {3, 4098, true, true, false},
+                                                        {2, 40000, true, false, false}}) {
     std::mt19937 rng(FreshSeed());
-    std::vector<float> residual = RandomBf16Values(static_cast<size_t>(rows) * dim, 2.0f, rng);
-    std::vector<float> add = RandomBf16Values(residual.size(), 1.0f, rng);
-    std::vector<float> bias = RandomBf16Values(dim, 0.5f, rng);
-    std::vector<float> weight = RandomBf16Values(dim, 1.5f, rng);
+    std::vector<float> residual =
+        RandomValuesFor(dtype, static_cast<size_t>(rows) * dim, 2.0f, rng);
+    std::vector<float> add = RandomValuesFor(dtype, residual.size(), 1.0f, rng);
+    std::vector<float> bias = RandomValuesFor(dtype, dim, 0.5f, rng);
+    std::vector<float> weight = RandomValuesFor(dtype, dim, 1.5f, rng);
     std::vector<int32_t> index;  // output row -> residual row
     for (int r = rows - 1; r >= 0; r -= 2) index.push_back(r);
     const int out_rows = gather ? static_cast<int>(index.size()) : rows;
@@ -63,10 +86,9 @@ TEST(FusedAddRmsNormKernel, MatchesCpuAddThenNorm) {
     }
 
     DeviceArray<float> d_residual(residual);
-    DeviceArray<__nv_bfloat16> d_add(ToBf16(add)), d_bias(ToBf16(bias)), d_weight(ToBf16(weight));
+    DeviceTensor d_add(add, dtype), d_bias(bias, dtype), d_weight(weight, dtype);
     DeviceArray<int32_t> d_index(index);
-    DeviceArray<__nv_bfloat16> d_out(static_cast<size_t>(out_rows) * dim);
-    d_out.Poison();
+    DeviceTensor d_out(static_cast<size_t>(out_rows) * dim, dtype);
     kernels::FusedAddRmsNormParams p;
     p.residual = d_residual.get();
     p.add = with_add ? d_add.get() : nullptr;
@@ -77,19 +99,28 @@ TEST(FusedAddRmsNormKernel, MatchesCpuAddThenNorm) {
     p.rows = out_rows;
     p.dim = dim;
     p.eps = 1e-5f;
+    p.dtype = dtype;
     GPU_CHECK(kernels::LaunchFusedAddRmsNorm(p, nullptr));
     GPU_CHECK(cudaDeviceSynchronize());
-    EXPECT_LT(RelativeError(d_out.Download(), ref), 1e-2) << rows << "x" << dim;
-    if (!gather) EXPECT_LT(RelativeError(d_residual.Download(), summed), 1e-6);
+    const double tolerance = dtype == DType::kF32 ? kF32Tolerance : 1e-2;
+    EXPECT_LT(RelativeError(d_out.Download(), ref), tolerance) << rows << "x" << dim;
+    // The residual is fp32 either way; (x + add) + bias against x + (add + bias): an ulp apart.
+    if (!gather) {
+      EXPECT_LT(RelativeError(d_residual.Download(), summed), 1e-6);
+    }
   }
 }
 
-TEST(SiluAndMulKernel, MatchesCpuSwiGlu) {
+class SiluAndMulKernel : public ::testing::TestWithParam<DType> {};
+
+TEST_P(SiluAndMulKernel, MatchesCpuSwiGlu) {
+  const DType dtype = GetParam();
   for (auto [rows, width, with_bias] :
        {std::tuple{3, 14336, false}, {17, 160, false}, {4, 100, false}, {6, 160, true}}) {
     std::mt19937 rng(FreshSeed());
-    std::vector<float> gate_up = RandomBf16Values(static_cast<size_t>(rows) * 2 * width, 4.0f, rng);
-    std::vector<float> bias = RandomBf16Values(2 * width, 1.0f, rng);
+    std::vector<float> gate_up =
+        RandomValuesFor(dtype, static_cast<size_t>(rows) * 2 * width, 4.0f, rng);
+    std::vector<float> bias = RandomValuesFor(dtype, 2 * width, 1.0f, rng);
     std::vector<float> gate, up;
     for (int r = 0; r < rows; ++r) {
       for (int i = 0; i < width; ++i) {
@@ -100,15 +131,22 @@ TEST(SiluAndMulKernel, MatchesCpuSwiGlu) {
     std::vector<float> ref(gate.size());
     cpu::SiluAndMul(gate.data(), up.data(), static_cast<int64_t>(ref.size()), ref.data());
 
-    DeviceArray<__nv_bfloat16> d_in(ToBf16(gate_up)), d_bias(ToBf16(bias)), d_out(ref.size());
-    d_out.Poison();
-    kernels::SiluAndMulParams p{d_in.get(), with_bias ? d_bias.get() : nullptr, d_out.get(), rows,
-                                width};
+    DeviceTensor d_in(gate_up, dtype), d_bias(bias, dtype), d_out(ref.size(), dtype);
+    kernels::SiluAndMulParams p{
+        d_in.get(), with_bias ? d_bias.get() : nullptr, d_out.get(), rows, width, dtype};
     GPU_CHECK(kernels::LaunchSiluAndMul(p, nullptr));
     GPU_CHECK(cudaDeviceSynchronize());
-    EXPECT_LT(RelativeError(d_out.Download(), ref), 1e-2) << rows << "x" << width;
+    const double tolerance = dtype == DType::kF32 ? kF32Tolerance : 1e-2;
+    EXPECT_LT(RelativeError(d_out.Download(), ref), tolerance) << rows << "x" << width;
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(DTypes, EmbeddingKernel, ::testing::Values(DType::kBF16, DType::kF32),
+                         DTypeName);
+INSTANTIATE_TEST_SUITE_P(DTypes, FusedAddRmsNormKernel,
+                         ::testing::Values(DType::kBF16, DType::kF32), DTypeName);
+INSTANTIATE_TEST_SUITE_P(DTypes, SiluAndMulKernel, ::testing::Values(DType::kBF16, DType::kF32),
+                         DTypeName);
 
 }  // namespace
 }  // namespace stride::testing::gpu

@@ -1,14 +1,18 @@
 // The fused bias + q/k-norm + RoPE + paged KV write against cpu::RmsNorm, cpu::ApplyRope and
 // cpu::WriteKvCache, for Llama-3 (llama3 RoPE), Qwen2-like (bias) and Qwen3-like (q/k norm, yarn)
-// shapes.
+// shapes, in bf16 and in fp32. One token of each case has slot -1 (k and v not cached), and every
+// cache value outside the mapped slots, including the slot just before the cache, must stay NaN.
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <random>
+#include <vector>
 
 #include "engine/model/rope_frequencies.h"
 #include "engine/runner/cpu/ops.h"
 #include "gtest/gtest.h"
 #include "kernels/rope/rope_kv_cache.h"
+#include "tests/gpu/device_tensor.h"
 #include "tests/gpu/gpu_test_util.h"
 
 namespace stride::testing::gpu {
@@ -17,6 +21,7 @@ namespace {
 namespace cpu = engine::runner::cpu;
 using engine::model::ModelConfig;
 using engine::model::RopeType;
+using kernels::DType;
 
 struct Case {
   int heads, kv_heads, head_dim;
@@ -25,7 +30,14 @@ struct Case {
   int tokens;
 };
 
-TEST(RopeKvCacheKernel, MatchesCpuOps) {
+class RopeKvCacheKernel : public ::testing::TestWithParam<DType> {};
+
+TEST_P(RopeKvCacheKernel, MatchesCpuOps) {
+  const DType dtype = GetParam();
+  // fp32: full-precision inputs and nothing rounded to bf16; what is left is the GPU's float sum
+  // of squares and rsqrtf (q/k norm) and sincosf (<= 2 ulp) against the CPU's double sum and
+  // double cos/sin, a few ulp: ~1e-6 at most.
+  const double tolerance = dtype == DType::kF32 ? 1e-5 : 1e-2;
   for (const Case& c : {Case{32, 8, 128, false, false, RopeType::kLlama3, 45},
                         Case{4, 2, 16, true, false, RopeType::kDefault, 9},
                         Case{4, 2, 32, false, true, RopeType::kYarn, 20},
@@ -44,16 +56,18 @@ TEST(RopeKvCacheKernel, MatchesCpuOps) {
 
     const int width = (c.heads + 2 * c.kv_heads) * c.head_dim;
     const int block_size = 16, num_blocks = 64;
-    std::vector<float> qkv = RandomBf16Values(static_cast<size_t>(c.tokens) * width, 2.0f, rng);
-    std::vector<float> bias = RandomBf16Values(width, 0.5f, rng);
-    std::vector<float> q_norm = RandomBf16Values(c.head_dim, 1.5f, rng);
-    std::vector<float> k_norm = RandomBf16Values(c.head_dim, 1.5f, rng);
+    std::vector<float> qkv =
+        RandomValuesFor(dtype, static_cast<size_t>(c.tokens) * width, 2.0f, rng);
+    std::vector<float> bias = RandomValuesFor(dtype, width, 0.5f, rng);
+    std::vector<float> q_norm = RandomValuesFor(dtype, c.head_dim, 1.5f, rng);
+    std::vector<float> k_norm = RandomValuesFor(dtype, c.head_dim, 1.5f, rng);
     std::vector<int32_t> positions(c.tokens);
     for (int32_t& p : positions) p = std::uniform_int_distribution<int>(0, 100000)(rng);
     std::vector<int64_t> all_slots(static_cast<size_t>(num_blocks) * block_size);
     std::iota(all_slots.begin(), all_slots.end(), 0);
     std::shuffle(all_slots.begin(), all_slots.end(), rng);
     std::vector<int64_t> slots(all_slots.begin(), all_slots.begin() + c.tokens);
+    slots[c.tokens / 2] = -1;  // a token whose k and v are not cached
 
     // Reference: split, bias, per-head norm, rotate, write.
     const int q_width = c.heads * c.head_dim, kv_width = c.kv_heads * c.head_dim;
@@ -70,20 +84,23 @@ TEST(RopeKvCacheKernel, MatchesCpuOps) {
     }
     cpu::ApplyRope(q.data(), c.tokens, c.heads, c.head_dim, positions.data(), freqs);
     cpu::ApplyRope(k.data(), c.tokens, c.kv_heads, c.head_dim, positions.data(), freqs);
-    const size_t cache_size = static_cast<size_t>(num_blocks) * block_size * kv_width;
+    // The caches have one guard slot in front (slot -1 of the kernel's cache pointers).
+    const int num_slots = num_blocks * block_size;
+    const size_t cache_size = static_cast<size_t>(num_slots + 1) * kv_width;
     std::vector<float> k_cache(cache_size, 0.0f), v_cache(cache_size, 0.0f);
-    cpu::WriteKvCache(k.data(), v.data(), c.tokens, slots.data(), c.kv_heads, c.head_dim,
-                      k_cache.data(), v_cache.data());
+    for (int t = 0; t < c.tokens; ++t) {
+      if (slots[t] < 0) continue;
+      cpu::WriteKvCache(k.data() + static_cast<size_t>(t) * kv_width,
+                        v.data() + static_cast<size_t>(t) * kv_width, 1, &slots[t], c.kv_heads,
+                        c.head_dim, k_cache.data() + kv_width, v_cache.data() + kv_width);
+    }
 
-    DeviceArray<__nv_bfloat16> d_qkv(ToBf16(qkv)), d_bias(ToBf16(bias));
-    DeviceArray<__nv_bfloat16> d_q_norm(ToBf16(q_norm)), d_k_norm(ToBf16(k_norm));
+    DeviceTensor d_qkv(qkv, dtype), d_bias(bias, dtype);
+    DeviceTensor d_q_norm(q_norm, dtype), d_k_norm(k_norm, dtype);
     DeviceArray<int32_t> d_positions(positions);
     DeviceArray<int64_t> d_slots(slots);
     DeviceArray<float> d_inv_freq(freqs.inv_freq);
-    DeviceArray<__nv_bfloat16> d_q(q.size()), d_k_cache(cache_size), d_v_cache(cache_size);
-    d_q.Poison();
-    d_k_cache.Poison();
-    d_v_cache.Poison();
+    DeviceTensor d_q(q.size(), dtype), d_k_cache(cache_size, dtype), d_v_cache(cache_size, dtype);
     kernels::RopeKvCacheParams p;
     p.qkv = d_qkv.get();
     p.bias = c.bias ? d_bias.get() : nullptr;
@@ -95,31 +112,50 @@ TEST(RopeKvCacheKernel, MatchesCpuOps) {
     p.attention_scaling = freqs.attention_scaling;
     p.slot_mapping = d_slots.get();
     p.q_out = d_q.get();
-    p.k_cache = d_k_cache.get();
-    p.v_cache = d_v_cache.get();
+    p.k_cache = d_k_cache.PointerTo(kv_width);
+    p.v_cache = d_v_cache.PointerTo(kv_width);
     p.num_tokens = c.tokens;
     p.num_heads = c.heads;
     p.num_kv_heads = c.kv_heads;
     p.head_dim = c.head_dim;
+    p.dtype = dtype;
     GPU_CHECK(kernels::LaunchRopeKvCache(p, nullptr));
     GPU_CHECK(cudaDeviceSynchronize());
 
-    EXPECT_LT(RelativeError(d_q.Download(), q), 1e-2) << c.head_dim;
-    // Compare only the written slots (the rest stays poisoned, and must not be touched).
-    auto gather = [&](const auto& cache) {
+    // q is written for every token, the one with slot -1 included.
+    EXPECT_LT(RelativeError(d_q.Download(), q), tolerance) << c.head_dim;
+    // Compare the mapped slots; everything else must still be the poison.
+    std::vector<bool> mapped(num_slots + 1, false);  // by slot + 1
+    for (int64_t s : slots) {
+      if (s >= 0) mapped[s + 1] = true;
+    }
+    auto gather = [&](const std::vector<float>& cache) {
       std::vector<float> out;
       for (int64_t s : slots) {
-        for (int i = 0; i < kv_width; ++i) out.push_back(ToFloat(cache[s * kv_width + i]));
+        if (s < 0) continue;
+        out.insert(out.end(), cache.begin() + (s + 1) * kv_width,
+                   cache.begin() + (s + 2) * kv_width);
       }
       return out;
     };
-    const auto gpu_k = d_k_cache.Download(), gpu_v = d_v_cache.Download();
-    EXPECT_LT(RelativeError(gather(gpu_k), gather(k_cache)), 1e-2);
-    EXPECT_LT(RelativeError(gather(gpu_v), gather(v_cache)), 1e-2);
-    EXPECT_TRUE(std::isnan(ToFloat(gpu_k[all_slots.back() * kv_width])))
-        << "an unmapped slot was written";
+    const std::vector<float> gpu_k = d_k_cache.Download(), gpu_v = d_v_cache.Download();
+    EXPECT_LT(RelativeError(gather(gpu_k), gather(k_cache)), tolerance);
+    EXPECT_LT(RelativeError(gather(gpu_v), gather(v_cache)), tolerance);
+    int64_t written_outside = 0;
+    for (const std::vector<float>* cache : {&gpu_k, &gpu_v}) {
+      for (int s = 0; s <= num_slots; ++s) {
+        if (mapped[s]) continue;
+        for (int i = 0; i < kv_width; ++i) {
+          written_outside += !std::isnan((*cache)[static_cast<size_t>(s) * kv_width + i]);
+        }
+      }
+    }
+    EXPECT_EQ(written_outside, 0) << "values written outside the mapped slots";
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(DTypes, RopeKvCacheKernel, ::testing::Values(DType::kBF16, DType::kF32),
+                         DTypeName);
 
 }  // namespace
 }  // namespace stride::testing::gpu

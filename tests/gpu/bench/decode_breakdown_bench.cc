@@ -164,7 +164,7 @@ void RunDecodeBreakdown() {
     kernels::RopeKvCacheParams p;
     p.qkv = qkv.get(), p.positions = d_pos.get(), p.inv_freq = d_inv.get();
     p.slot_mapping = d_slot.get(), p.q_out = q.get();
-    p.k_cache = kv.get() + 2 * kv_layer * l, p.v_cache = p.k_cache + kv_layer;
+    p.k_cache = kv.get() + 2 * kv_layer * l, p.v_cache = kv.get() + 2 * kv_layer * l + kv_layer;
     p.num_tokens = 1, p.num_heads = kHeads, p.num_kv_heads = kKvHeads, p.head_dim = kDim;
     GPU_CHECK(kernels::LaunchRopeKvCache(p, s));
   };

@@ -28,8 +28,8 @@ struct RopeKvCacheParams {
   float attention_scaling = 1.0f;
   const int64_t* slot_mapping = nullptr;  // [num_tokens]
   void* q_out = nullptr;                  // [num_tokens, num_heads, head_dim], element type `dtype`
-  void* k_cache =
-      nullptr;  // [num_blocks, block_size, num_kv_heads, head_dim], element type `dtype`
+  // [num_blocks, block_size, num_kv_heads, head_dim], element type `dtype`
+  void* k_cache = nullptr;
   void* v_cache = nullptr;  // as k_cache
   int num_tokens = 0;
   int num_heads = 0;

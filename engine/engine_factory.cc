@@ -39,19 +39,42 @@ absl::StatusOr<std::string> ChooseDevice(const std::string& requested) {
   return absl::InvalidArgumentError("--device must be auto, cpu or cuda, not '" + requested + "'");
 }
 
+// The element type the backend computes in, from --dtype.
+absl::StatusOr<std::string> ChooseDtype(const std::string& requested, const std::string& device) {
+  if (requested != "auto" && requested != "bfloat16" && requested != "float32") {
+    return absl::InvalidArgumentError("--dtype must be auto, bfloat16 or float32, not '" +
+                                      requested + "'");
+  }
+  if (device == "cpu") {
+    if (requested == "bfloat16") {
+      return absl::InvalidArgumentError(
+          "--dtype bfloat16: the CPU backend computes in float32 (bfloat16 needs --device cuda)");
+    }
+    return std::string("float32");
+  }
+  return requested == "auto" ? std::string("bfloat16") : requested;
+}
+
+#ifdef STRIDE_WITH_CUDA
+kernels::DType CudaDtype(const std::string& dtype) {
+  return dtype == "float32" ? kernels::DType::kF32 : kernels::DType::kBF16;
+}
+#endif
+
 // KV blocks for the chosen backend when the user gave none: what the memory budget holds,
 // capped by what max_num_seqs sequences of max_model_len tokens could ever use.
 absl::StatusOr<int> DefaultNumBlocks(const EngineOptions& options, const model::ModelConfig& config,
-                                     const std::string& device, int max_model_len) {
+                                     const std::string& device, const std::string& dtype,
+                                     int max_model_len) {
   const int64_t by_need = static_cast<int64_t>(options.max_num_seqs) *
                           ((max_model_len + options.block_size - 1) / options.block_size);
   int64_t by_memory = 0;
   if (device == "cuda") {
 #ifdef STRIDE_WITH_CUDA
-    STRIDE_ASSIGN_OR_RETURN(by_memory, runner::cuda::CudaKvBlocksForMemory(
-                                           config, options.block_size,
-                                           options.gpu_memory_utilization,
-                                           options.max_num_batched_tokens));
+    STRIDE_ASSIGN_OR_RETURN(by_memory,
+                            runner::cuda::CudaKvBlocksForMemory(
+                                config, options.block_size, options.gpu_memory_utilization,
+                                options.max_num_batched_tokens, 0, CudaDtype(dtype)));
 #endif
   } else {
     by_memory = options.kv_cache_memory_bytes /
@@ -61,13 +84,14 @@ absl::StatusOr<int> DefaultNumBlocks(const EngineOptions& options, const model::
 }
 
 absl::StatusOr<std::unique_ptr<runner::ModelRunner>> CreateRunner(
-    const EngineOptions& options, const std::string& device, const model::ModelConfig& config,
-    const model::ModelWeights& weights, const kvcache::KvCacheConfig& kv) {
+    const EngineOptions& options, const std::string& device, const std::string& dtype,
+    const model::ModelConfig& config, const model::ModelWeights& weights,
+    const kvcache::KvCacheConfig& kv) {
 #ifdef STRIDE_WITH_CUDA
   if (device == "cuda") {
     runner::cuda::CudaRunnerOptions cuda_options;
     cuda_options.enable_cuda_graphs = options.enable_cuda_graphs;
-    cuda_options.persistent_decode = options.cuda_persistent_decode;
+    cuda_options.dtype = CudaDtype(dtype);
     cuda_options.gemm_candidates = options.cuda_gemm_candidates;
     return runner::cuda::CreateCudaModelRunner(config, weights, kv, cuda_options);
   }
@@ -81,10 +105,11 @@ absl::StatusOr<std::unique_ptr<runner::ModelRunner>> CreateRunner(
 absl::StatusOr<LoadedEngine> CreateEngine(const EngineOptions& options) {
   if (options.model.empty()) return absl::InvalidArgumentError("--model is required");
   STRIDE_ASSIGN_OR_RETURN(std::string device, ChooseDevice(options.device));
+  STRIDE_ASSIGN_OR_RETURN(std::string dtype, ChooseDtype(options.dtype, device));
   STRIDE_ASSIGN_OR_RETURN(model::ModelConfig config, model::LoadModelConfig(options.model));
-  STRIDE_ASSIGN_OR_RETURN(model::ModelWeights weights,
-                          model::LoadModelWeights(config, options.model, options.load_format,
-                                                  options.dummy_seed));
+  STRIDE_ASSIGN_OR_RETURN(
+      model::ModelWeights weights,
+      model::LoadModelWeights(config, options.model, options.load_format, options.dummy_seed));
   if (options.block_size < 1 || options.block_size > 1024) {
     return absl::InvalidArgumentError("--block-size must be in [1, 1024]");
   }
@@ -97,7 +122,8 @@ absl::StatusOr<LoadedEngine> CreateEngine(const EngineOptions& options) {
   }
   int num_blocks = options.num_kv_blocks;
   if (num_blocks <= 0) {
-    STRIDE_ASSIGN_OR_RETURN(num_blocks, DefaultNumBlocks(options, config, device, max_model_len));
+    STRIDE_ASSIGN_OR_RETURN(num_blocks,
+                            DefaultNumBlocks(options, config, device, dtype, max_model_len));
   }
   num_blocks += 1;  // the null block
   EngineConfig engine_config;
@@ -113,10 +139,10 @@ absl::StatusOr<LoadedEngine> CreateEngine(const EngineOptions& options) {
   STRIDE_RETURN_IF_ERROR(engine_config.scheduler.Validate());
   STRIDE_ASSIGN_OR_RETURN(
       std::unique_ptr<runner::ModelRunner> runner,
-      CreateRunner(options, device, config, weights, engine_config.kv_cache));
+      CreateRunner(options, device, dtype, config, weights, engine_config.kv_cache));
   STRIDE_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine,
                           Engine::Create(engine_config, config, std::move(runner)));
-  return LoadedEngine{std::move(config), device, std::move(engine)};
+  return LoadedEngine{std::move(config), device, dtype, std::move(engine)};
 }
 
 }  // namespace stride::engine

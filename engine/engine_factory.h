@@ -30,14 +30,18 @@ struct EngineOptions {
   // "auto": CUDA when this build has it and a GPU is present, else CPU; "cpu"; "cuda".
   std::string device = "auto";
   double gpu_memory_utilization = 0.9;  // CUDA: share of device memory stride may use
+  // "auto" (CUDA: bfloat16), "bfloat16" (CUDA only) or "float32": the element type of weights,
+  // activations and KV cache. The CPU backend always computes in float32; CUDA float32 is the
+  // exact mode for reference runs.
+  std::string dtype = "auto";
   bool enable_cuda_graphs = true;
-  bool cuda_persistent_decode = false;  // experimental decode-attention variant (benchmarks)
   int cuda_gemm_candidates = 8;  // cuBLASLt algorithms timed per decode GEMM shape (1: heuristic)
 };
 
 struct LoadedEngine {
   model::ModelConfig model;
   std::string device;  // the backend chosen: "cpu" or "cuda"
+  std::string dtype;   // what it computes in: "bfloat16" or "float32"
   std::unique_ptr<Engine> engine;
 };
 

@@ -7,9 +7,8 @@
 //    per GQA group. Work is planned on the host (PlanPagedPrefill) and run on the device.
 //  * decode: one query per sequence; a CTA per (sequence, KV head, split) whose warps walk
 //    interleaved key tiles. With several splits the last CTA of each (sequence, KV head) merges
-//    them in the same launch (split counters), or a second kernel does. An experimental
-//    persistent variant (PagedDecodeParams::persistent) loops a fixed grid over those items. The
-//    split of each sequence's keys is derived on the device from context_lens, so the launch
+//    them in the same launch (split counters), or a second kernel does. The split of each
+//    sequence's keys is derived on the device from context_lens, so the launch
 //    shape depends only on the batch size (CUDA-graph friendly).
 // Both honour sliding windows (query at p sees keys (p - window, p]). Key tiles are visited
 // through one loop per CTA, where S2-Attention's block skipping will plug in as a per-head tile
@@ -95,16 +94,6 @@ struct PagedDecodeParams {
   // Tuning: in grids of at most one CTA per SM (latency-bound) each warp's first K/V tile is
   // prefetched into L2 before the PDL wait; false turns that off (A/B measurements).
   bool l2_prefetch = true;
-  // Experimental (round 6, not yet measured; off by default): a persistent grid of
-  // `persistent_ctas` CTAs (0: as many as fit, 3 per SM with 2 stages, 2 with 3) of 4 warps x
-  // 16-key tiles, each looping over the (sequence, KV head, split) items blockIdx.x,
-  // blockIdx.x + gridDim.x, ... with every warp's K/V copies running on into the next item while
-  // the CTA merges and stores the current one. tile_keys, warps and l2_prefetch do not apply;
-  // splits and split counters work as above. persistent_stages: K/V stages per warp, 2 or 3
-  // (0: 2).
-  bool persistent = false;
-  int persistent_ctas = 0;
-  int persistent_stages = 0;
 };
 
 inline constexpr int kDefaultDecodeTileKeys = 16;
@@ -115,13 +104,6 @@ inline constexpr int kDefaultDecodeWarps = 4;
 // which is as many as the length allows when all CTAs fit in one wave.
 int ChoosePagedDecodeSplits(int num_seqs, int num_kv_heads, int max_context_len,
                             int num_multiprocessors);
-
-// The split count for the persistent variant (PagedDecodeParams::persistent) with
-// `ctas_per_multiprocessor` CTAs per SM (3 with 2 stages, 2 with 3): the same rule with a smaller
-// fixed cost per item, since an item's prologue and epilogue overlap other items' copies.
-// Not yet measured.
-int ChoosePagedDecodePersistentSplits(int num_seqs, int num_kv_heads, int max_context_len,
-                                      int num_multiprocessors, int ctas_per_multiprocessor);
 
 size_t PagedDecodeWorkspaceBytes(int num_seqs, int num_heads, int head_dim, int num_splits);
 

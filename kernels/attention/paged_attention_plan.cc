@@ -41,8 +41,8 @@ std::vector<PrefillWorkItem> PlanPagedPrefill(const std::vector<int>& query_lens
 namespace {
 
 // Time ~ waves x (fixed cost + keys per split), over split counts that keep pieces at least 128
-// keys long; the fewest splits among equals. `cost_keys` is the fixed cost of a CTA (or of a
-// persistent CTA's work item) in keys' worth of streaming, `slots` the CTAs resident at once.
+// keys long; the fewest splits among equals. `cost_keys` is the fixed cost of a CTA in keys'
+// worth of streaming, `slots` the CTAs resident at once.
 int ChooseSplits(int num_seqs, int num_kv_heads, int max_context_len, int slots, double cost_keys) {
   const int ctas = std::max(1, num_seqs * num_kv_heads);
   slots = std::max(1, slots);
@@ -71,17 +71,6 @@ int ChoosePagedDecodeSplits(int num_seqs, int num_kv_heads, int max_context_len,
   // as the length allows (one wave).
   return ChooseSplits(num_seqs, num_kv_heads, max_context_len, kCtasPerSm * num_multiprocessors,
                       kCtaCostKeys);
-}
-
-int ChoosePagedDecodePersistentSplits(int num_seqs, int num_kv_heads, int max_context_len,
-                                      int num_multiprocessors, int ctas_per_multiprocessor) {
-  // An item's prologue and epilogue overlap the copies of the CTA's other items, so its fixed
-  // cost is taken as a quarter of the default kernel's: a guess, not yet fitted to measurements.
-  // A "wave" is one item per resident CTA. At 3 CTAs per SM on 132 SMs: B256 x 1k 2, B256 x 2k
-  // 3, B128 x 2k 3, B64 x 4k 3.
-  constexpr double kItemCostKeys = 64.0;
-  return ChooseSplits(num_seqs, num_kv_heads, max_context_len,
-                      ctas_per_multiprocessor * num_multiprocessors, kItemCostKeys);
 }
 
 }  // namespace stride::kernels

@@ -311,7 +311,6 @@ cudaError_t LaunchPagedDecode(const PagedDecodeParams& p, cudaStream_t stream) {
       !PagedAttentionSupportsHeadDim(p.head_dim)) {
     return cudaErrorInvalidValue;
   }
-  if (p.persistent) return decode::LaunchPersistent(p, stream);
   switch (p.head_dim) {
     case 16: return Launch<16>(p, stream);
     case 32: return Launch<32>(p, stream);

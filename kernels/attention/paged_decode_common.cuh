@@ -1,7 +1,7 @@
-// Pieces shared by the two paged decode kernels (paged_decode.cu: a CTA per (sequence, KV head,
-// split); paged_decode_persistent.cu: a persistent grid looping over those items): the split of
-// a sequence's keys, the workspace layout of split partials, and the split merge (in the decode
-// launch through split counters, or as its own kernel). Included only from .cu files.
+// Pieces of the paged decode kernel (paged_decode.cu: a CTA per (sequence, KV head, split)) kept
+// apart from its main loop: the split of a sequence's keys, the workspace layout of split
+// partials, score scaling and masking, and the split merge (in the decode launch through split
+// counters, or as its own kernel). Included only from .cu files.
 #pragma once
 
 #include <cuda_bf16.h>
@@ -136,9 +136,5 @@ cudaError_t LaunchMergeSplits(const PagedDecodeParams& p, cudaStream_t stream) {
 
 // SM count of the current device, read once (the devices of one process are alike).
 int MultiprocessorCount();
-
-// The persistent variant (paged_decode_persistent.cu), for PagedDecodeParams::persistent; the
-// parameters are validated by LaunchPagedDecode.
-cudaError_t LaunchPersistent(const PagedDecodeParams& p, cudaStream_t stream);
 
 }  // namespace stride::kernels::decode

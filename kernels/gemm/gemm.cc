@@ -66,8 +66,8 @@ void GemmContext::MeasureInto(Plan& plan, const GemmParams& p, cudaStream_t stre
   }
   const float alpha = 1.0f, beta = 0.0f;
   auto run = [&](const cublasLtMatmulAlgo_t& algo) {
-    return cublasLtMatmul(handle_, plan.op, &alpha, p.w, plan.a, p.x, plan.b, &beta, p.y,
-                          plan.c, p.y, plan.c, &algo, workspace_, workspace_bytes_, stream);
+    return cublasLtMatmul(handle_, plan.op, &alpha, p.w, plan.a, p.x, plan.b, &beta, p.y, plan.c,
+                          p.y, plan.c, &algo, workspace_, workspace_bytes_, stream);
   };
   int best = 0;
   float best_ms = -1;
@@ -90,7 +90,7 @@ void GemmContext::MeasureInto(Plan& plan, const GemmParams& p, cudaStream_t stre
   }
   cudaEventDestroy(start);
   cudaEventDestroy(stop);
-  cudaGetLastError();  // a candidate's failure is not the caller's
+  cudaGetLastError();       // a candidate's failure is not the caller's
   if (best_ms < 0) return;  // nothing ran: keep the heuristic's answer
   plan.algo = results[best].algo;
   record.candidates = count;
@@ -103,7 +103,7 @@ const GemmContext::Plan* GemmContext::PlanFor(const GemmParams& p, cudaStream_t 
   const int m = p.m, n = p.n, k = p.k;
   const GemmOutput output = p.output;
   std::lock_guard<std::mutex> lock(mu_);
-  const Key key{m, n, k, static_cast<int>(output)};
+  const Key key{m, n, k, static_cast<int>(output), static_cast<int>(p.dtype)};
   cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
   const bool can_time = cudaStreamIsCapturing(stream, &capture) == cudaSuccess &&
                         capture == cudaStreamCaptureStatusNone;
@@ -125,27 +125,26 @@ const GemmContext::Plan* GemmContext::PlanFor(const GemmParams& p, cudaStream_t 
   };
   const cublasOperation_t trans_a = CUBLAS_OP_T, trans_b = CUBLAS_OP_N;
   const cudaDataType_t out_type = output == GemmOutput::kF32 ? CUDA_R_32F : CUDA_R_16BF;
+  const cudaDataType_t in_type = p.dtype == DType::kF32 ? CUDA_R_32F : CUDA_R_16BF;
   if (!check(cublasLtMatmulDescCreate(&plan->op, CUBLAS_COMPUTE_32F, CUDA_R_32F)) ||
       !check(cublasLtMatmulDescSetAttribute(plan->op, CUBLASLT_MATMUL_DESC_TRANSA, &trans_a,
                                             sizeof(trans_a))) ||
       !check(cublasLtMatmulDescSetAttribute(plan->op, CUBLASLT_MATMUL_DESC_TRANSB, &trans_b,
                                             sizeof(trans_b))) ||
-      !check(cublasLtMatrixLayoutCreate(&plan->a, CUDA_R_16BF, k, n, k)) ||
-      !check(cublasLtMatrixLayoutCreate(&plan->b, CUDA_R_16BF, k, m, k)) ||
+      !check(cublasLtMatrixLayoutCreate(&plan->a, in_type, k, n, k)) ||
+      !check(cublasLtMatrixLayoutCreate(&plan->b, in_type, k, m, k)) ||
       !check(cublasLtMatrixLayoutCreate(&plan->c, out_type, n, m, n))) {
     return nullptr;
   }
   cublasLtMatmulPreference_t preference = nullptr;
   if (!check(cublasLtMatmulPreferenceCreate(&preference))) return nullptr;
   plan->preference = preference;
-  check(cublasLtMatmulPreferenceSetAttribute(preference,
-                                             CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
+  check(cublasLtMatmulPreferenceSetAttribute(preference, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
                                              &workspace_bytes_, sizeof(workspace_bytes_)));
   cublasLtMatmulHeuristicResult_t result{};
   int found = 0;
-  const bool ok = check(cublasLtMatmulAlgoGetHeuristic(handle_, plan->op, plan->a, plan->b,
-                                                       plan->c, plan->c, preference, 1, &result,
-                                                       &found));
+  const bool ok = check(cublasLtMatmulAlgoGetHeuristic(handle_, plan->op, plan->a, plan->b, plan->c,
+                                                       plan->c, preference, 1, &result, &found));
   if (!ok || found == 0) return nullptr;
   plan->algo = result.algo;
   if (tuning_.candidates > 1 && m <= tuning_.max_rows) {
@@ -163,6 +162,7 @@ const GemmContext::Plan* GemmContext::PlanFor(const GemmParams& p, cudaStream_t 
 cudaError_t LaunchGemm(const GemmParams& p, cudaStream_t stream) {
   if (p.m == 0 || p.n == 0) return cudaSuccess;
   if (p.context == nullptr || p.k <= 0) return cudaErrorInvalidValue;
+  if (p.dtype == DType::kF32 && p.output != GemmOutput::kF32) return cudaErrorInvalidValue;
   const GemmContext::Plan* plan = p.context->PlanFor(p, stream);
   if (plan == nullptr) return cudaErrorNotSupported;
   const float alpha = 1.0f, beta = 0.0f;

@@ -1,18 +1,21 @@
-// Dense projections through cuBLASLt: y[m, n] = x[m, k] · w[n, k]^T, bf16 operands, fp32
-// accumulation, bf16 or fp32 output (fp32 for logits). w is in HF Linear layout
+// Dense projections through cuBLASLt: y[m, n] = x[m, k] · w[n, k]^T, fp32 accumulation; bf16
+// operands with bf16 or fp32 output (fp32 for logits), or fp32 operands and output (DType::kF32,
+// the exact mode: full fp32 math, no TF32). w is in HF Linear layout
 // ([out_features, in_features], row-major). A GemmContext owns the cuBLASLt handle, the
 // workspace and, per shape, the descriptors and the chosen algorithm, so a shape pays for
 // selection once and a launch needs no allocation (CUDA-graph capture safe).
 //
 // Selection: cuBLASLt's first heuristic answer, or (GemmTuning with several candidates, for shapes
-// with at most `max_rows` rows) the fastest of its first candidates timed on the first call's own operands and
-// stream. Timing synchronizes that stream, so a first call must not happen inside stream capture
-// (it falls back to the heuristic there and measures next time).
+// with at most `max_rows` rows) the fastest of its first candidates timed on the first call's own
+// operands and stream. Timing synchronizes that stream, so a first call must not happen inside
+// stream capture (it falls back to the heuristic there and measures next time).
 #pragma once
 
 #include <cublasLt.h>
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
+
+#include "kernels/common/dtype.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -58,7 +61,7 @@ class GemmContext {
  private:
   friend cudaError_t LaunchGemm(const GemmParams& p, cudaStream_t stream);
   struct Plan;
-  using Key = std::tuple<int, int, int, int>;  // m, n, k, output type
+  using Key = std::tuple<int, int, int, int, int>;  // m, n, k, output type, operand type
 
   GemmContext() = default;
   // The cached plan for p's shape (created on first use, measured on p's operands when tuning
@@ -80,16 +83,18 @@ class GemmContext {
 
 struct GemmParams {
   GemmContext* context = nullptr;
-  const __nv_bfloat16* x = nullptr;  // [m, k]
-  const __nv_bfloat16* w = nullptr;  // [n, k]
-  void* y = nullptr;                 // [m, n], __nv_bfloat16 or float per `output`
+  const void* x = nullptr;  // [m, k], element type `dtype`
+  const void* w = nullptr;  // [n, k], element type `dtype`
+  void* y = nullptr;        // [m, n], __nv_bfloat16 or float per `output`
   GemmOutput output = GemmOutput::kBF16;
+  DType dtype = DType::kBF16;  // operands; kF32 requires output kF32
   int m = 0;
   int n = 0;
   int k = 0;
 };
 
-// cudaErrorNotSupported when cuBLASLt offers no algorithm for the shape, cudaErrorUnknown when a
+// cudaErrorInvalidValue for fp32 operands with bf16 output; cudaErrorNotSupported when cuBLASLt
+// offers no algorithm for the shape, cudaErrorUnknown when a
 // cuBLASLt call fails (context->last_cublas_status() says which).
 cudaError_t LaunchGemm(const GemmParams& p, cudaStream_t stream);
 

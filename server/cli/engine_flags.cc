@@ -2,7 +2,8 @@
 
 #include "absl/flags/flag.h"
 
-ABSL_FLAG(std::string, model, "", "checkpoint directory (or a config.json with --load-format dummy)");
+ABSL_FLAG(std::string, model, "",
+          "checkpoint directory (or a config.json with --load-format dummy)");
 ABSL_FLAG(std::string, load_format, "auto", "auto (safetensors) or dummy (random weights)");
 ABSL_FLAG(uint64_t, dummy_seed, 0, "seed of --load-format dummy weights");
 ABSL_FLAG(int, max_model_len, 0, "longest prompt + output; 0: the model's maximum");
@@ -18,6 +19,9 @@ ABSL_FLAG(int, threads, 0, "CPU backend threads; 0: one per core");
 ABSL_FLAG(std::string, device, "auto", "auto (CUDA when a GPU is present), cpu or cuda");
 ABSL_FLAG(double, gpu_memory_utilization, 0.9, "CUDA: share of GPU memory for weights + KV cache");
 ABSL_FLAG(bool, enforce_eager, false, "CUDA: no CUDA graphs for decode steps");
+ABSL_FLAG(std::string, dtype, "auto",
+          "auto (CUDA: bfloat16), bfloat16 or float32 (CUDA's exact mode; the CPU backend is "
+          "always float32)");
 
 namespace stride::server::cli {
 
@@ -46,6 +50,7 @@ absl::StatusOr<engine::EngineOptions> EngineOptionsFromFlags() {
   options.device = absl::GetFlag(FLAGS_device);
   options.gpu_memory_utilization = absl::GetFlag(FLAGS_gpu_memory_utilization);
   options.enable_cuda_graphs = !absl::GetFlag(FLAGS_enforce_eager);
+  options.dtype = absl::GetFlag(FLAGS_dtype);
   return options;
 }
 

@@ -20,9 +20,12 @@ TEST_P(GemmKernel, MatchesCpuLinear) {
   std::unique_ptr<kernels::GemmContext> context;
   GPU_CHECK(kernels::GemmContext::Create(32 << 20, &context, kernels::GemmTuning{GetParam(), 512}));
   base::ThreadPool pool(0);
-  for (auto [m, n, k, f32] : {std::tuple{1, 4096, 4096, false}, {37, 6144, 1024, false},
-                              {300, 2048, 1024, false}, {5, 32000, 512, true},
-                              {64, 512, 14336, false}, {3, 512, 64, true}}) {
+  for (auto [m, n, k, f32] : {std::tuple{1, 4096, 4096, false},
+                              {37, 6144, 1024, false},
+                              {300, 2048, 1024, false},
+                              {5, 32000, 512, true},
+                              {64, 512, 14336, false},
+                              {3, 512, 64, true}}) {
     std::mt19937 rng(FreshSeed());
     std::vector<float> x = RandomBf16Values(static_cast<size_t>(m) * k, 1.0f, rng);
     std::vector<float> w = RandomBf16Values(static_cast<size_t>(n) * k, 0.05f, rng);
@@ -76,6 +79,39 @@ TEST_P(GemmKernel, MatchesCpuLinear) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Selection, GemmKernel, ::testing::Values(1, 8));
+
+// fp32 operands (the exact mode): full fp32 math, so the error is rounding-order only.
+TEST(GemmKernelF32, MatchesCpuLinear) {
+  std::unique_ptr<kernels::GemmContext> context;
+  GPU_CHECK(kernels::GemmContext::Create(32 << 20, &context, kernels::GemmTuning{8, 512}));
+  base::ThreadPool pool(0);
+  for (auto [m, n, k] : {std::tuple{1, 512, 64}, {37, 640, 64}, {300, 192, 160}, {5, 2048, 1024}}) {
+    std::mt19937 rng(FreshSeed());
+    std::vector<float> x = RandomValues(static_cast<size_t>(m) * k, 1.0f, rng);
+    std::vector<float> w = RandomValues(static_cast<size_t>(n) * k, 0.05f, rng);
+    std::vector<float> ref(static_cast<size_t>(m) * n);
+    engine::runner::cpu::Linear(x.data(), m, k, w.data(), nullptr, n, ref.data(), pool);
+    DeviceArray<float> d_x(x), d_w(w), d_y(ref.size());
+    kernels::GemmParams p;
+    p.context = context.get();
+    p.x = d_x.get();
+    p.w = d_w.get();
+    p.y = d_y.get();
+    p.dtype = kernels::DType::kF32;
+    p.output = kernels::GemmOutput::kF32;
+    p.m = m;
+    p.n = n;
+    p.k = k;
+    for (int repeat = 0; repeat < 2; ++repeat) {
+      d_y.Poison();
+      GPU_CHECK(kernels::LaunchGemm(p, nullptr));
+      GPU_CHECK(cudaDeviceSynchronize());
+      EXPECT_LT(RelativeError(d_y.Download(), ref), 1e-5) << m << "x" << n << "x" << k;
+    }
+    p.output = kernels::GemmOutput::kBF16;  // fp32 operands write fp32 only
+    EXPECT_EQ(kernels::LaunchGemm(p, nullptr), cudaErrorInvalidValue);
+  }
+}
 
 // A shape first launched inside stream capture keeps the heuristic's algorithm in the graph
 // (nothing can be timed there) and is measured at its next eager launch; both give right results.

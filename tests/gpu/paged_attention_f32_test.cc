@@ -247,7 +247,7 @@ TEST(PagedAttentionF32Kernel, RejectsBadParams) {
       {"odd head_dim", [](auto& p) { p.head_dim = 7; }},
       {"head_dim > 256", [](auto& p) { p.head_dim = 258; }},
       {"head_dim 0", [](auto& p) { p.head_dim = 0; }},
-      {"num_heads % num_kv_heads", [](auto& p) { p.num_heads = 3; }},
+      {"num_heads % num_kv_heads", [](auto& p) { p.num_heads = 3, p.num_kv_heads = 2; }},
       {"num_kv_heads 0", [](auto& p) { p.num_kv_heads = 0; }},
       {"num_heads 0", [](auto& p) { p.num_heads = 0; }},
       {"block_size 0", [](auto& p) { p.block_size = 0; }},

@@ -1,7 +1,6 @@
 // Paged decode attention against cpu::PagedAttention: GQA groups, head dims, block sizes, sliding
-// windows, split-KV with every tile variant and the persistent variant (splits merged in the
-// same launch through the split counters, and by the separate merge kernel), padding rows, and
-// batches with more (sequence, KV head, split) items than the persistent grid has CTAs.
+// windows, split-KV with every tile variant (splits merged in the same launch through the split
+// counters, and by the separate merge kernel), padding rows, and large batches of random lengths.
 #include <algorithm>
 #include <cmath>
 #include <random>
@@ -18,27 +17,16 @@
 namespace stride::testing::gpu {
 namespace {
 
-// One kernel configuration: the default kernel's tiling (0, 0: the default), or the persistent
-// variant with its stages (0: default) and grid size (0: as many CTAs as fit).
+// One kernel configuration: keys per warp tile and warps per CTA (0, 0: the default).
 struct Variant {
   int tile_keys = 0, warps = 0;
-  bool persistent = false;
-  int stages = 0, ctas = 0;
 
   std::string Name() const {
-    if (persistent) {
-      return "persistent stages " + std::to_string(stages) + " ctas " + std::to_string(ctas);
-    }
     return "tile " + std::to_string(tile_keys) + "x" + std::to_string(warps);
   }
 };
 
 const std::vector<Variant> kTileVariants = {{0, 0}, {32, 4}, {16, 4}, {16, 8}, {32, 2}};
-// Fitted grids, and small grids where every CTA loops over many items.
-const std::vector<Variant> kPersistentVariants = {
-    {0, 0, true, 0, 0}, {0, 0, true, 3, 0}, {0, 0, true, 2, 1},
-    {0, 0, true, 2, 7}, {0, 0, true, 3, 5},
-};
 
 // Runs every variant on `s` with `splits` splits: the splits merged by a second kernel, then in
 // the same launch. Fused launches run once, then twice without a sync: the second merges only if
@@ -76,9 +64,6 @@ void CheckVariants(const AttentionCase& s, int splits, const std::vector<Variant
     for (auto [fused, launches] : {std::pair{false, 1}, {true, 1}, {true, 2}}) {
       p.tile_keys = v.tile_keys;
       p.warps = v.warps;
-      p.persistent = v.persistent;
-      p.persistent_stages = v.stages;
-      p.persistent_ctas = v.ctas;
       p.split_counters = fused ? counters.get() : nullptr;
       for (int i = 0; i < launches; ++i) {
         d_out.Poison();  // stream-ordered: the last launch must write every output
@@ -103,17 +88,14 @@ TEST(PagedDecodeKernel, MatchesCpuPagedAttention) {
       {16, 1, 32, 16, 0, {{1, 64}, {1, 1500}}},
       {32, 8, 128, 16, 500, {{1, 3000}, {1, 499}}},
   };
-  std::vector<Variant> variants = kTileVariants;
-  variants.insert(variants.end(), kPersistentVariants.begin(), kPersistentVariants.end());
   for (const AttentionCase& s : setups) {
-    for (int splits : {1, 3, 8, 32}) CheckVariants(s, splits, variants, pool);
+    for (int splits : {1, 3, 8, 32}) CheckVariants(s, splits, kTileVariants, pool);
   }
 }
 
 // Batches of decode rows with random lengths (padding rows, 1-key rows and rows shorter than a
-// tile among them) whose items outnumber the persistent grid's CTAs (396 on an H200), so every
-// CTA runs several items and its copies cross item boundaries; the default kernel as a control.
-TEST(PagedDecodeKernel, PersistentManyItems) {
+// tile among them), more CTAs than fit on the GPU at once.
+TEST(PagedDecodeKernel, RandomLengthBatches) {
   base::ThreadPool pool(0);
   std::mt19937 rng(FreshSeed());
   auto batch = [&](int num_seqs, int max_len) {
@@ -131,26 +113,24 @@ TEST(PagedDecodeKernel, PersistentManyItems) {
       {8, 8, 32, 16, 0, batch(64, 900)},      // group 1
       {28, 4, 16, 8, 100, batch(100, 600)},   // group 7, d16
   };
-  std::vector<Variant> variants = kPersistentVariants;
-  variants.push_back({});
+  const std::vector<Variant> variants = {{0, 0}, {32, 4}};
   for (const AttentionCase& s : setups) {
     for (int splits : {1, 2, 5}) CheckVariants(s, splits, variants, pool);
   }
 }
 
-TEST(PagedDecodeKernel, PersistentRejectsBadConfigurations) {
+TEST(PagedDecodeKernel, RejectsBadConfigurations) {
   kernels::PagedDecodeParams p;
   p.num_seqs = 1;
   p.num_heads = 8;
   p.num_kv_heads = 8;
   p.head_dim = 128;
-  p.persistent = true;
-  p.persistent_stages = 4;
+  p.num_splits = 0;
   EXPECT_EQ(kernels::LaunchPagedDecode(p, nullptr), cudaErrorInvalidValue);
-  p.persistent_stages = 0;
-  p.persistent_ctas = -1;
+  p.num_splits = 1;
+  p.num_heads = 12;  // not a multiple of the KV heads
   EXPECT_EQ(kernels::LaunchPagedDecode(p, nullptr), cudaErrorInvalidValue);
-  p.persistent_ctas = 0;
+  p.num_heads = 8;
   p.head_dim = 96;
   EXPECT_EQ(kernels::LaunchPagedDecode(p, nullptr), cudaErrorInvalidValue);
 }

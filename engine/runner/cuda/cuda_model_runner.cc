@@ -21,6 +21,7 @@
 #include "engine/sampling/sampler.h"
 #include "kernels/activation/silu_and_mul.h"
 #include "kernels/attention/paged_attention.h"
+#include "kernels/attention/paged_attention_f32.h"
 #include "kernels/embedding/embedding.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/gemm/gemv.h"
@@ -100,14 +101,14 @@ class CudaModelRunner : public ModelRunner {
  private:
   struct LogitRow {
     int chunk;
-    int row;          // token row in the batch
-    bool sample;      // false: a prompt log-prob row
-    bool on_host;     // sampled / scored by the CPU sampler from copied logits
+    int row;       // token row in the batch
+    bool sample;   // false: a prompt log-prob row
+    bool on_host;  // sampled / scored by the CPU sampler from copied logits
   };
   // Where the step's data sits on the device, and how to run it.
   struct StepView {
     StepLayout layout;
-    int num_decode = 0;   // leading sequences with one query token (decode kernel)
+    int num_decode = 0;  // leading sequences with one query token (decode kernel)
     int decode_splits = 1;
     bool gather_rows = true;  // false: logits for every token row (graph path)
   };
@@ -119,14 +120,22 @@ class CudaModelRunner : public ModelRunner {
   T* Meta(size_t offset) const {
     return reinterpret_cast<T*>(meta_.get<char>() + offset);
   }
-  void Gemm(const bf16* x, const bf16* w, void* y, int m, int n, int k,
+  // y = x w^T in the run's dtype (fp32 output for kF32 runs whatever `out` says).
+  void Gemm(const void* x, const void* w, void* y, int m, int n, int k,
             kernels::GemmOutput out = kernels::GemmOutput::kBF16);
+  bool exact() const { return dtype_ == kernels::DType::kF32; }
+  // `elems` elements of the run's dtype past `base`.
+  void* At(const DeviceBuffer& buffer, int64_t elems) const {
+    return buffer.get<char>() + elems * static_cast<int64_t>(elem_bytes_);
+  }
   // act = silu(gate) * up of the fused gate_up projection of `layer`'s input hidden_.
   void GateUpSilu(int layer, int m);
 
   model::ModelConfig config_;
   kvcache::KvCacheConfig kv_;
   CudaRunnerOptions options_;
+  kernels::DType dtype_;
+  size_t elem_bytes_;
   CudaWeights weights_;
   std::vector<int> layer_group_;
   int num_sms_ = 0;
@@ -155,9 +164,12 @@ class CudaModelRunner : public ModelRunner {
 
 CudaModelRunner::CudaModelRunner(const model::ModelConfig& config,
                                  const model::ModelWeights& weights,
-                                 const kvcache::KvCacheConfig& kv,
-                                 const CudaRunnerOptions& options)
-    : config_(config), kv_(kv), options_(options) {
+                                 const kvcache::KvCacheConfig& kv, const CudaRunnerOptions& options)
+    : config_(config),
+      kv_(kv),
+      options_(options),
+      dtype_(options.dtype),
+      elem_bytes_(kernels::DTypeBytes(options.dtype)) {
   STRIDE_CUDA_CHECK(cudaSetDevice(options.device));
   STRIDE_CUDA_CHECK(
       cudaDeviceGetAttribute(&num_sms_, cudaDevAttrMultiProcessorCount, options.device));
@@ -166,14 +178,14 @@ CudaModelRunner::CudaModelRunner(const model::ModelConfig& config,
   tuning.candidates = options.gemm_candidates;
   tuning.max_rows = options.gemm_tuned_max_rows;
   STRIDE_CUDA_CHECK(kernels::GemmContext::Create(kGemmWorkspaceBytes, &gemm_, tuning));
-  weights_ = UploadWeights(config, weights);
+  weights_ = UploadWeights(config, weights, dtype_);
   for (int layer = 0; layer < config.num_layers; ++layer) {
     layer_group_.push_back(GroupOfLayer(kv, layer));
   }
   qkv_width_ = (config.num_heads + 2 * config.num_kv_heads) * config.head_dim;
-  kv_layer_elems_ = static_cast<int64_t>(kv.num_blocks) * kv.block_size * config.num_kv_heads *
-                    config.head_dim;
-  kv_pool_.Reserve(sizeof(bf16) * 2 * kv_layer_elems_ * config.num_layers);
+  kv_layer_elems_ =
+      static_cast<int64_t>(kv.num_blocks) * kv.block_size * config.num_kv_heads * config.head_dim;
+  kv_pool_.Reserve(elem_bytes_ * 2 * kv_layer_elems_ * config.num_layers);
   // The null block is read (masked) by no kernel, but keep the pool free of stale NaNs anyway.
   STRIDE_CUDA_CHECK(cudaMemset(kv_pool_.get(), 0, kv_pool_.bytes()));
 
@@ -204,13 +216,13 @@ void CudaModelRunner::EnsureActivations(int num_tokens, int num_rows) {
     const size_t hidden = config_.hidden_size, q_width = config_.num_heads * config_.head_dim;
     const size_t ffn = config_.intermediate_size;
     moved |= residual_.Reserve(sizeof(float) * t * hidden);
-    moved |= hidden_.Reserve(sizeof(bf16) * t * hidden);
-    moved |= qkv_.Reserve(sizeof(bf16) * t * qkv_width_);
-    moved |= q_.Reserve(sizeof(bf16) * t * q_width);
-    moved |= attn_.Reserve(sizeof(bf16) * t * q_width);
-    moved |= sublayer_out_.Reserve(sizeof(bf16) * t * hidden);
-    moved |= gate_up_.Reserve(sizeof(bf16) * t * 2 * ffn);
-    moved |= act_.Reserve(sizeof(bf16) * t * ffn);
+    moved |= hidden_.Reserve(elem_bytes_ * t * hidden);
+    moved |= qkv_.Reserve(elem_bytes_ * t * qkv_width_);
+    moved |= q_.Reserve(elem_bytes_ * t * q_width);
+    moved |= attn_.Reserve(elem_bytes_ * t * q_width);
+    moved |= sublayer_out_.Reserve(elem_bytes_ * t * hidden);
+    moved |= gate_up_.Reserve(elem_bytes_ * t * 2 * ffn);
+    moved |= act_.Reserve(elem_bytes_ * t * ffn);
     token_capacity_ = t;
   }
   if (num_rows > row_capacity_) {
@@ -227,12 +239,13 @@ void CudaModelRunner::EnsureActivations(int num_tokens, int num_rows) {
   }
 }
 
-void CudaModelRunner::Gemm(const bf16* x, const bf16* w, void* y, int m, int n, int k,
+void CudaModelRunner::Gemm(const void* x, const void* w, void* y, int m, int n, int k,
                            kernels::GemmOutput out) {
-  if (m <= options_.max_gemv_rows) {
+  if (exact()) out = kernels::GemmOutput::kF32;
+  if (!exact() && m <= options_.max_gemv_rows) {
     kernels::GemvParams g;
-    g.x = x;
-    g.w = w;
+    g.x = static_cast<const bf16*>(x);
+    g.w = static_cast<const bf16*>(w);
     g.y = y;
     g.output = out;
     g.m = m;
@@ -253,6 +266,7 @@ void CudaModelRunner::Gemm(const bf16* x, const bf16* w, void* y, int m, int n, 
   p.w = w;
   p.y = y;
   p.output = out;
+  p.dtype = dtype_;
   p.m = m;
   p.n = n;
   p.k = k;
@@ -265,11 +279,11 @@ void CudaModelRunner::Gemm(const bf16* x, const bf16* w, void* y, int m, int n, 
 void CudaModelRunner::GateUpSilu(int layer, int m) {
   const CudaLayerWeights& w = weights_.layers[layer];
   const int hidden = config_.hidden_size, ffn = config_.intermediate_size;
-  if (m <= options_.max_gemv_rows) {
+  if (!exact() && m <= options_.max_gemv_rows) {
     kernels::GemvParams g;
     g.x = hidden_.get<bf16>();
-    g.w = w.gate_up_proj;
-    g.bias = w.gate_up_bias;
+    g.w = static_cast<const bf16*>(w.gate_up_proj);
+    g.bias = static_cast<const bf16*>(w.gate_up_bias);
     g.y = act_.get();
     g.swiglu = true;
     g.m = m;
@@ -280,11 +294,12 @@ void CudaModelRunner::GateUpSilu(int layer, int m) {
       return;
     }
   }
-  Gemm(hidden_.get<bf16>(), w.gate_up_proj, gate_up_.get(), m, 2 * ffn, hidden);
+  Gemm(hidden_.get(), w.gate_up_proj, gate_up_.get(), m, 2 * ffn, hidden);
   kernels::SiluAndMulParams act;
-  act.gate_up = gate_up_.get<bf16>();
+  act.gate_up = gate_up_.get();
   act.bias = w.gate_up_bias;
-  act.out = act_.get<bf16>();
+  act.out = act_.get();
+  act.dtype = dtype_;
   act.rows = m;
   act.width = ffn;
   STRIDE_CUDA_CHECK(kernels::LaunchSiluAndMul(act, stream_));
@@ -293,15 +308,16 @@ void CudaModelRunner::GateUpSilu(int layer, int m) {
 void CudaModelRunner::Attention(int layer, const StepView& step) {
   const StepLayout& l = step.layout;
   const int group = layer_group_[layer];
-  bf16* k_cache = kv_pool_.get<bf16>() + 2 * kv_layer_elems_ * layer;
-  bf16* v_cache = k_cache + kv_layer_elems_;
-  const int32_t* tables = Meta<int32_t>(l.block_tables) +
-                          static_cast<size_t>(group) * l.num_seqs * l.width;
+  void* k_cache = At(kv_pool_, 2 * kv_layer_elems_ * layer);
+  void* v_cache = At(kv_pool_, 2 * kv_layer_elems_ * layer + kv_layer_elems_);
+  const int32_t* tables =
+      Meta<int32_t>(l.block_tables) + static_cast<size_t>(group) * l.num_seqs * l.width;
   const int window = kv_.groups[group].sliding_window;
   const float scale = 1.0f / std::sqrt(static_cast<float>(config_.head_dim));
 
   kernels::RopeKvCacheParams rope;
-  rope.qkv = qkv_.get<bf16>();
+  rope.dtype = dtype_;
+  rope.qkv = qkv_.get();
   rope.bias = weights_.layers[layer].qkv_bias;
   rope.q_norm = weights_.layers[layer].q_norm;
   rope.k_norm = weights_.layers[layer].k_norm;
@@ -310,7 +326,7 @@ void CudaModelRunner::Attention(int layer, const StepView& step) {
   rope.inv_freq = inv_freq_.get<float>();
   rope.attention_scaling = attention_scaling_;
   rope.slot_mapping = Meta<int64_t>(l.slots) + static_cast<size_t>(group) * l.num_tokens;
-  rope.q_out = q_.get<bf16>();
+  rope.q_out = q_.get();
   rope.k_cache = k_cache;
   rope.v_cache = v_cache;
   rope.num_tokens = l.num_tokens;
@@ -319,12 +335,32 @@ void CudaModelRunner::Attention(int layer, const StepView& step) {
   rope.head_dim = config_.head_dim;
   STRIDE_CUDA_CHECK(kernels::LaunchRopeKvCache(rope, stream_));
 
+  if (exact()) {  // one fp32 kernel for decode and prefill rows alike
+    kernels::PagedAttentionF32Params a;
+    a.q = q_.get<float>();
+    a.out = attn_.get<float>();
+    a.k_cache = static_cast<const float*>(k_cache);
+    a.v_cache = static_cast<const float*>(v_cache);
+    a.block_tables = tables;
+    a.max_blocks_per_seq = l.width;
+    a.query_start = Meta<int32_t>(l.query_start);
+    a.context_lens = Meta<int32_t>(l.context_lens);
+    a.num_seqs = l.num_seqs;
+    a.num_heads = config_.num_heads;
+    a.num_kv_heads = config_.num_kv_heads;
+    a.head_dim = config_.head_dim;
+    a.block_size = kv_.block_size;
+    a.sliding_window = window;
+    a.scale = scale;
+    STRIDE_CUDA_CHECK(kernels::LaunchPagedAttentionF32(a, stream_));
+    return;
+  }
   if (step.num_decode > 0) {
     kernels::PagedDecodeParams d;
     d.q = q_.get<bf16>();
     d.out = attn_.get<bf16>();
-    d.k_cache = k_cache;
-    d.v_cache = v_cache;
+    d.k_cache = static_cast<const bf16*>(k_cache);
+    d.v_cache = static_cast<const bf16*>(v_cache);
     d.block_tables = tables;
     d.max_blocks_per_seq = l.width;
     d.context_lens = Meta<int32_t>(l.context_lens);
@@ -338,15 +374,14 @@ void CudaModelRunner::Attention(int layer, const StepView& step) {
     d.num_splits = step.decode_splits;
     d.workspace = decode_workspace_.get();
     d.split_counters = step.decode_splits > 1 ? split_counters_.get<int32_t>() : nullptr;
-    d.persistent = options_.persistent_decode;
     STRIDE_CUDA_CHECK(kernels::LaunchPagedDecode(d, stream_));
   }
   if (l.num_work > 0) {
     kernels::PagedPrefillParams p;
     p.q = q_.get<bf16>();
     p.out = attn_.get<bf16>();
-    p.k_cache = k_cache;
-    p.v_cache = v_cache;
+    p.k_cache = static_cast<const bf16*>(k_cache);
+    p.v_cache = static_cast<const bf16*>(v_cache);
     p.block_tables = tables;
     p.max_blocks_per_seq = l.width;
     p.query_start = Meta<int32_t>(l.query_start);
@@ -371,6 +406,7 @@ void CudaModelRunner::Forward(const StepView& step) {
 
   kernels::EmbeddingParams embed;
   embed.table = weights_.embed_tokens;
+  embed.dtype = dtype_;
   embed.ids = Meta<int32_t>(l.token_ids);
   embed.out = residual_.get<float>();
   embed.num_tokens = n;
@@ -379,36 +415,37 @@ void CudaModelRunner::Forward(const StepView& step) {
 
   kernels::FusedAddRmsNormParams norm;
   norm.residual = residual_.get<float>();
-  norm.out = hidden_.get<bf16>();
+  norm.out = hidden_.get();
+  norm.dtype = dtype_;
   norm.rows = n;
   norm.dim = hidden;
   norm.eps = eps;
   for (int layer = 0; layer < config_.num_layers; ++layer) {
     const CudaLayerWeights& w = weights_.layers[layer];
     // residual += previous MLP output; h = norm(residual)
-    norm.add = layer == 0 ? nullptr : sublayer_out_.get<bf16>();
+    norm.add = layer == 0 ? nullptr : sublayer_out_.get();
     norm.add_bias = layer == 0 ? nullptr : weights_.layers[layer - 1].down_bias;
     norm.weight = w.input_layernorm;
     STRIDE_CUDA_CHECK(kernels::LaunchFusedAddRmsNorm(norm, stream_));
-    Gemm(hidden_.get<bf16>(), w.qkv_proj, qkv_.get(), n, qkv_width_, hidden);
+    Gemm(hidden_.get(), w.qkv_proj, qkv_.get(), n, qkv_width_, hidden);
     Attention(layer, step);
-    Gemm(attn_.get<bf16>(), w.o_proj, sublayer_out_.get(), n, hidden, q_width);
-    norm.add = sublayer_out_.get<bf16>();
+    Gemm(attn_.get(), w.o_proj, sublayer_out_.get(), n, hidden, q_width);
+    norm.add = sublayer_out_.get();
     norm.add_bias = w.o_bias;
     norm.weight = w.post_attention_layernorm;
     STRIDE_CUDA_CHECK(kernels::LaunchFusedAddRmsNorm(norm, stream_));
     GateUpSilu(layer, n);
-    Gemm(act_.get<bf16>(), w.down_proj, sublayer_out_.get(), n, hidden, ffn);
+    Gemm(act_.get(), w.down_proj, sublayer_out_.get(), n, hidden, ffn);
   }
   // Final residual add and norm, only for the rows that need logits.
-  norm.add = sublayer_out_.get<bf16>();
+  norm.add = sublayer_out_.get();
   norm.add_bias = weights_.layers.back().down_bias;
   norm.weight = weights_.norm;
   norm.row_index = step.gather_rows ? Meta<int32_t>(l.rows) : nullptr;
   norm.rows = l.num_rows;
   STRIDE_CUDA_CHECK(kernels::LaunchFusedAddRmsNorm(norm, stream_));
-  Gemm(hidden_.get<bf16>(), weights_.lm_head, logits_.get(), l.num_rows, config_.vocab_size,
-       hidden, kernels::GemmOutput::kF32);
+  Gemm(hidden_.get(), weights_.lm_head, logits_.get(), l.num_rows, config_.vocab_size, hidden,
+       kernels::GemmOutput::kF32);
   kernels::SampleParams sample;
   sample.logits = logits_.get<float>();
   sample.rows_params = Meta<kernels::SampleRowParams>(l.sample_rows);
@@ -435,8 +472,8 @@ StepOutput CudaModelRunner::Execute(const SchedulerOutput& output) {
     max_context = std::max(max_context, context);
     max_blocks = std::max(max_blocks, (context + bs - 1) / bs);
   }
-  const bool use_graph = options_.enable_cuda_graphs && num_decode == num_seqs &&
-                         num_seqs <= options_.max_graph_batch;
+  const bool use_graph =
+      options_.enable_cuda_graphs && num_decode == num_seqs && num_seqs <= options_.max_graph_batch;
   profile_.Begin(use_graph ? num_seqs : -num_seqs);
 
   // Rows that need logits: prompt-logprob rows and the last row of sampling chunks.
@@ -561,20 +598,14 @@ StepOutput CudaModelRunner::Execute(const SchedulerOutput& output) {
       }
     }
   }
-  std::copy(work.begin(), work.end(),
-            reinterpret_cast<kernels::PrefillWorkItem*>(host + l.work));
+  std::copy(work.begin(), work.end(), reinterpret_cast<kernels::PrefillWorkItem*>(host + l.work));
 
   if (step.num_decode > 0) {
     const int decode_context = use_graph ? l.width * bs : max_context;
-    // The persistent variant's default grid holds 3 CTAs per SM (2 K/V stages).
-    step.decode_splits =
-        options_.persistent_decode
-            ? kernels::ChoosePagedDecodePersistentSplits(step.num_decode, config_.num_kv_heads,
-                                                         decode_context, num_sms_, 3)
-            : kernels::ChoosePagedDecodeSplits(step.num_decode, config_.num_kv_heads,
-                                               decode_context, num_sms_);
-    const size_t bytes = kernels::PagedDecodeWorkspaceBytes(
-        step.num_decode, config_.num_heads, config_.head_dim, step.decode_splits);
+    step.decode_splits = kernels::ChoosePagedDecodeSplits(step.num_decode, config_.num_kv_heads,
+                                                          decode_context, num_sms_);
+    const size_t bytes = kernels::PagedDecodeWorkspaceBytes(step.num_decode, config_.num_heads,
+                                                            config_.head_dim, step.decode_splits);
     bool moved = bytes > 0 && decode_workspace_.Reserve(bytes);
     const size_t counter_bytes =
         sizeof(int32_t) * static_cast<size_t>(step.num_decode) * config_.num_kv_heads;
@@ -591,8 +622,7 @@ StepOutput CudaModelRunner::Execute(const SchedulerOutput& output) {
   }
 
   profile_.Mark(StepProfile::kMetaBuilt, stream_);
-  STRIDE_CUDA_CHECK(
-      cudaMemcpyAsync(meta_.get(), host, l.total, cudaMemcpyHostToDevice, stream_));
+  STRIDE_CUDA_CHECK(cudaMemcpyAsync(meta_.get(), host, l.total, cudaMemcpyHostToDevice, stream_));
   if (use_graph) {
     const std::pair<int, int> key{l.num_seqs, l.width};
     auto it = graphs_.find(key);
@@ -656,9 +686,9 @@ StepOutput CudaModelRunner::Execute(const SchedulerOutput& output) {
     if (!row.sample) {
       const int num_top = request.sampling.prompt_logprobs;
       out.prompt_logprobs.push_back(
-          row.on_host ? sampling::RawTokenLogprob(row_logits, request.token_ids[position + 1],
-                                                  num_top)
-                      : ToTokenLogprob(sampled[logit_row], num_top));
+          row.on_host
+              ? sampling::RawTokenLogprob(row_logits, request.token_ids[position + 1], num_top)
+              : ToTokenLogprob(sampled[logit_row], num_top));
     } else {
       out.sampled = true;
       out.next_token = row.on_host ? sampling::SampleToken(row_logits, request, scratch)
@@ -671,14 +701,15 @@ StepOutput CudaModelRunner::Execute(const SchedulerOutput& output) {
 
 }  // namespace
 
-int64_t CudaKvBytesPerBlock(const model::ModelConfig& config, int block_size) {
+int64_t CudaKvBytesPerBlock(const model::ModelConfig& config, int block_size,
+                            kernels::DType dtype) {
   return 2LL * config.num_layers * block_size * config.num_kv_heads * config.head_dim *
-         static_cast<int64_t>(sizeof(bf16));
+         static_cast<int64_t>(kernels::DTypeBytes(dtype));
 }
 
 absl::StatusOr<int> CudaKvBlocksForMemory(const model::ModelConfig& config, int block_size,
-                                          double gpu_memory_utilization,
-                                          int max_num_batched_tokens, int device) {
+                                          double gpu_memory_utilization, int max_num_batched_tokens,
+                                          int device, kernels::DType dtype) {
   if (!(gpu_memory_utilization > 0.0 && gpu_memory_utilization <= 1.0)) {
     return absl::InvalidArgumentError("--gpu-memory-utilization must be in (0, 1]");
   }
@@ -694,13 +725,14 @@ absl::StatusOr<int> CudaKvBlocksForMemory(const model::ModelConfig& config, int 
   const int64_t hidden = config.hidden_size, ffn = config.intermediate_size;
   const int64_t q = static_cast<int64_t>(config.num_heads) * config.head_dim;
   const int64_t qkv = q + 2LL * config.num_kv_heads * config.head_dim;
+  const int64_t e = static_cast<int64_t>(kernels::DTypeBytes(dtype));
   const int64_t activations =
-      tokens * (hidden * 4 + hidden * 2 * 2 + qkv * 2 + q * 2 * 2 + ffn * 2 * 3) +
+      tokens * (hidden * 4 + hidden * e * 2 + qkv * e + q * e * 2 + ffn * e * 3) +
       2 * 256LL * config.vocab_size * 4 + kGemmWorkspaceBytes + (512LL << 20);
   const int64_t used_by_others = static_cast<int64_t>(total_bytes - free_bytes);
   const int64_t budget = static_cast<int64_t>(gpu_memory_utilization * total_bytes) -
-                         used_by_others - CudaWeightBytes(config) - activations;
-  const int64_t per_block = CudaKvBytesPerBlock(config, block_size);
+                         used_by_others - CudaWeightBytes(config, dtype) - activations;
+  const int64_t per_block = CudaKvBytesPerBlock(config, block_size, dtype);
   if (budget < 2 * per_block) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "no room for the KV cache: ", gpu_memory_utilization, " of ", total_bytes >> 20,
@@ -726,9 +758,9 @@ absl::StatusOr<std::unique_ptr<ModelRunner>> CreateCudaModelRunner(
   }
   int count = 0;
   if (cudaError_t e = cudaGetDeviceCount(&count); e != cudaSuccess || options.device >= count) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "no CUDA device ", options.device, ": ",
-        e != cudaSuccess ? cudaGetErrorString(e) : "fewer devices present"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("no CUDA device ", options.device, ": ",
+                     e != cudaSuccess ? cudaGetErrorString(e) : "fewer devices present"));
   }
   return std::unique_ptr<ModelRunner>(new CudaModelRunner(config, weights, kv, options));
 }

@@ -13,21 +13,23 @@
 #include "engine/model/model_config.h"
 #include "engine/model/weights.h"
 #include "engine/runner/model_runner.h"
+#include "kernels/common/dtype.h"
 #include "kvcache/block.h"
 
 namespace stride::engine::runner::cuda {
 
 struct CudaRunnerOptions {
   int device = 0;
+  // Element type of weights, activations and the KV cache. kF32 is the exact mode (full fp32
+  // math, fp32 attention kernel, no skinny GEMM): for reference runs, about 2x the memory and
+  // several times slower than bf16.
+  kernels::DType dtype = kernels::DType::kBF16;
   bool enable_cuda_graphs = true;
   int max_graph_batch = 256;  // decode steps with more sequences run eagerly
   // Steps with at most this many token rows run the projections through the skinny-GEMM kernel
   // (kernels/gemm/gemv.h, SiLU fused into gate_up) instead of cuBLASLt; 0 turns it off. 1 by
   // measurement: at m = 2 cuBLASLt is already as fast, at m = 4 and 8 faster (kernels/NOTES.md).
   int max_gemv_rows = 1;
-  // Experimental: decode attention through the persistent-grid variant (kernels/NOTES.md round
-  // 6) with its own split rule. Off until it is measured against the default kernel.
-  bool persistent_decode = false;
   // cuBLASLt algorithm choice for projections of at most gemm_tuned_max_rows rows (the decode
   // graphs' shapes): the fastest of the heuristic's first gemm_candidates, timed at the shape's
   // first (eager) use; 1 takes the heuristic's first answer untimed. 8 by measurement: 3-30 %
@@ -42,14 +44,16 @@ absl::StatusOr<std::unique_ptr<ModelRunner>> CreateCudaModelRunner(
     const model::ModelConfig& config, const model::ModelWeights& weights,
     const kvcache::KvCacheConfig& kv, const CudaRunnerOptions& options = {});
 
-// Bytes of KV cache per block across all layers (bf16 K and V).
-int64_t CudaKvBytesPerBlock(const model::ModelConfig& config, int block_size);
+// Bytes of KV cache per block across all layers (K and V of `dtype`).
+int64_t CudaKvBytesPerBlock(const model::ModelConfig& config, int block_size,
+                            kernels::DType dtype = kernels::DType::kBF16);
 
 // How many KV blocks fit once weights and activations for max_num_batched_tokens are set aside,
 // keeping the process's total use of the device under gpu_memory_utilization of its memory.
 // Call before CreateCudaModelRunner (it counts the weights as not yet uploaded).
 absl::StatusOr<int> CudaKvBlocksForMemory(const model::ModelConfig& config, int block_size,
                                           double gpu_memory_utilization,
-                                          int max_num_batched_tokens, int device = 0);
+                                          int max_num_batched_tokens, int device = 0,
+                                          kernels::DType dtype = kernels::DType::kBF16);
 
 }  // namespace stride::engine::runner::cuda

@@ -1,6 +1,9 @@
 #include "engine/runner/cuda/cuda_weights.h"
 
+#include <cuda_bf16.h>
+
 #include <cstring>
+#include <vector>
 
 #include "base/check.h"
 
@@ -10,57 +13,70 @@ namespace {
 // Bump allocator over the arena; 256-byte aligned tensors.
 class ArenaWriter {
  public:
-  explicit ArenaWriter(DeviceBuffer& arena) : arena_(arena) {}
+  ArenaWriter(DeviceBuffer& arena, kernels::DType dtype)
+      : arena_(arena), dtype_(dtype), elem_(static_cast<int64_t>(kernels::DTypeBytes(dtype))) {}
 
-  // Appends the concatenation of `views` (each converted to bf16); null when all are absent.
-  const __nv_bfloat16* Append(std::initializer_list<const model::TensorView*> views) {
+  // Appends the concatenation of `views` (each converted to the arena's dtype); null when all
+  // are absent.
+  const void* Append(std::initializer_list<const model::TensorView*> views) {
     bool any = false;
     for (const model::TensorView* v : views) any |= v->present();
     if (!any) return nullptr;
     offset_ = (offset_ + 255) / 256 * 256;
-    auto* start = reinterpret_cast<__nv_bfloat16*>(arena_.get<char>() + offset_);
+    const void* start = arena_.get<char>() + offset_;
     for (const model::TensorView* v : views) {
       STRIDE_CHECK(v->present()) << "a fused tensor is partly absent";
       const int64_t n = v->numel();
-      STRIDE_CHECK_LE(offset_ + n * 2, static_cast<int64_t>(arena_.bytes()));
+      STRIDE_CHECK_LE(offset_ + n * elem_, static_cast<int64_t>(arena_.bytes()));
       void* dst = arena_.get<char>() + offset_;
-      if (v->dtype == model::DType::kBF16) {
-        STRIDE_CUDA_CHECK(cudaMemcpy(dst, v->data, n * 2, cudaMemcpyHostToDevice));
+      const bool same = (dtype_ == kernels::DType::kBF16 && v->dtype == model::DType::kBF16) ||
+                        (dtype_ == kernels::DType::kF32 && v->dtype == model::DType::kF32);
+      if (same) {
+        STRIDE_CUDA_CHECK(cudaMemcpy(dst, v->data, n * elem_, cudaMemcpyHostToDevice));
       } else {
         std::vector<float> f32(n);
         model::ToFloat32(*v, f32.data());
-        std::vector<__nv_bfloat16> bf16(n);
-        for (int64_t i = 0; i < n; ++i) bf16[i] = __float2bfloat16(f32[i]);
-        STRIDE_CUDA_CHECK(cudaMemcpy(dst, bf16.data(), n * 2, cudaMemcpyHostToDevice));
+        if (dtype_ == kernels::DType::kF32) {
+          STRIDE_CUDA_CHECK(cudaMemcpy(dst, f32.data(), n * elem_, cudaMemcpyHostToDevice));
+        } else {
+          std::vector<__nv_bfloat16> bf16(n);
+          for (int64_t i = 0; i < n; ++i) bf16[i] = __float2bfloat16(f32[i]);
+          STRIDE_CUDA_CHECK(cudaMemcpy(dst, bf16.data(), n * elem_, cudaMemcpyHostToDevice));
+        }
       }
-      offset_ += n * 2;
+      offset_ += n * elem_;
     }
     return start;
   }
 
  private:
   DeviceBuffer& arena_;
+  kernels::DType dtype_;
+  int64_t elem_;
   int64_t offset_ = 0;
 };
 
 }  // namespace
 
-int64_t CudaWeightBytes(const model::ModelConfig& c) {
+int64_t CudaWeightBytes(const model::ModelConfig& c, kernels::DType dtype) {
   const int64_t hidden = c.hidden_size, ffn = c.intermediate_size;
   const int64_t q = static_cast<int64_t>(c.num_heads) * c.head_dim;
   const int64_t kv = static_cast<int64_t>(c.num_kv_heads) * c.head_dim;
   int64_t per_layer = 2 * hidden + (q + 2 * kv) * hidden + (q + 2 * kv) + 2 * c.head_dim +
                       hidden * q + hidden + 3 * ffn * hidden + 3 * ffn;
-  int64_t total = per_layer * c.num_layers + static_cast<int64_t>(c.vocab_size) * hidden * 2 +
-                  hidden;
-  // Two bytes each, plus alignment padding (at most 256 bytes for each of ~20 tensors a layer).
-  return total * 2 + (static_cast<int64_t>(c.num_layers) * 20 + 8) * 256;
+  int64_t total =
+      per_layer * c.num_layers + static_cast<int64_t>(c.vocab_size) * hidden * 2 + hidden;
+  // Plus alignment padding (at most 256 bytes for each of ~20 tensors a layer).
+  return total * static_cast<int64_t>(kernels::DTypeBytes(dtype)) +
+         (static_cast<int64_t>(c.num_layers) * 20 + 8) * 256;
 }
 
-CudaWeights UploadWeights(const model::ModelConfig& config, const model::ModelWeights& w) {
+CudaWeights UploadWeights(const model::ModelConfig& config, const model::ModelWeights& w,
+                          kernels::DType dtype) {
   CudaWeights out;
-  out.arena.Reserve(CudaWeightBytes(config));
-  ArenaWriter writer(out.arena);
+  out.dtype = dtype;
+  out.arena.Reserve(CudaWeightBytes(config, dtype));
+  ArenaWriter writer(out.arena, dtype);
   out.embed_tokens = writer.Append({&w.embed_tokens});
   for (const model::LayerWeights& l : w.layers) {
     CudaLayerWeights& d = out.layers.emplace_back();
@@ -78,8 +94,8 @@ CudaWeights UploadWeights(const model::ModelConfig& config, const model::ModelWe
     d.down_bias = writer.Append({&l.down_bias});
   }
   out.norm = writer.Append({&w.norm});
-  out.lm_head = w.lm_head.data == w.embed_tokens.data ? out.embed_tokens
-                                                      : writer.Append({&w.lm_head});
+  out.lm_head =
+      w.lm_head.data == w.embed_tokens.data ? out.embed_tokens : writer.Append({&w.lm_head});
   return out;
 }
 

@@ -2,9 +2,10 @@
 // GEMM, 4.28 TB/s copy) or references. `--kernels` or `--model` runs one half; `--quick` keeps
 // the model part short; `--offline=N[,IN,OUT]` runs only the engine throughput benchmark (N prompts
 // of IN tokens generating OUT, default 1000/1000; with `--max-num-seqs=K` and
-// `--persistent-decode` for the engine); `--breakdown` only the batch-1 step breakdown
+// `--gemm-candidates=N` for the engine); `--breakdown` only the batch-1 step breakdown
 // and the skinny-GEMM table (decode_breakdown_bench.cc); `--decode-attention` or
-// `--prefill-attention` only that kernel's benchmark.
+// `--prefill-attention` only that kernel's benchmark; `--gemm-tuning` the cuBLASLt heuristic
+// against measured selection per Llama-8B shape (gemm_tuning_bench.cc).
 #include <cstdio>
 #include <cstring>
 
@@ -16,7 +17,6 @@ int main(int argc, char** argv) {
   bool run_offline = false;
   for (int i = 1; i < argc; ++i) {
     if (std::sscanf(argv[i], "--max-num-seqs=%d", &offline.max_num_seqs) == 1) continue;
-    if (std::strcmp(argv[i], "--persistent-decode") == 0) offline.persistent_decode = true;
     if (std::sscanf(argv[i], "--gemm-candidates=%d", &offline.gemm_candidates) == 1) continue;
     if (std::strcmp(argv[i], "--gemm-tuning") == 0) {
       stride::testing::gpu::RunGemmTuningBenchmarks();

@@ -1,7 +1,7 @@
 // Paged decode attention: bandwidth (K + V bytes over time) against the 4.28 TB/s copy floor for
 // batched shapes, and the batch-1 step's latency (32 layers of 1024 keys, one launch per layer,
-// in a CUDA graph) against its byte floor; tile, split, split-merge and PDL variants, and the
-// persistent variant (round 6) at B256 x 1k / 2k, B128 x 2k and B64 x 4k.
+// in a CUDA graph) against its byte floor; tile, split, split-merge and PDL variants at B64 x 4k,
+// B256 x 1k / 2k, B128 x 2k, B8 x 4k and B1 x 32k.
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -28,21 +28,7 @@ struct Variant {
   int splits = 0;                // 0: ChoosePagedDecodeSplits
   bool fused = true;             // splits merged in the decode launch (split counters)
   bool l2_prefetch = true;       // first K/V tile prefetched into L2 before the PDL wait
-  // The persistent variant (PagedDecodeParams::persistent): K/V stages per warp (0: 2) and
-  // grid size (0: as many CTAs as fit; -1: the fewest CTAs that keep the fitted grid's number
-  // of items per CTA, so that every CTA gets the same count, give or take one).
-  bool persistent = false;
-  int stages = 0, ctas = 0;
 };
-
-Variant Persistent(int splits = 0, int stages = 0, int ctas = 0) {
-  Variant v;
-  v.splits = splits;
-  v.persistent = true;
-  v.stages = stages;
-  v.ctas = ctas;
-  return v;
-}
 
 // Inputs of one shape: a cache per layer, queries, output, and workspace and split counters for
 // up to kMaxSplits splits.
@@ -76,25 +62,14 @@ struct Shape {
     p.head_dim = kDim;
     p.block_size = kBlock;
     p.scale = 1.0f / std::sqrt(static_cast<float>(kDim));
-    const int ctas_per_sm = v.stages == 3 ? 2 : 3;  // the persistent variant's occupancy
-    p.num_splits = v.splits > 0 ? v.splits
-                   : v.persistent
-                       ? kernels::ChoosePagedDecodePersistentSplits(num_seqs, kKvHeads, context,
-                                                                    sms, ctas_per_sm)
+    p.num_splits = v.splits > 0
+                       ? v.splits
                        : kernels::ChoosePagedDecodeSplits(num_seqs, kKvHeads, context, sms);
     p.workspace = workspace.get();
     p.split_counters = v.fused ? counters.get() : nullptr;
     p.tile_keys = v.tile_keys;
     p.warps = v.warps;
     p.l2_prefetch = v.l2_prefetch;
-    p.persistent = v.persistent;
-    p.persistent_stages = v.stages;
-    p.persistent_ctas = v.ctas;
-    if (v.persistent && v.ctas < 0) {
-      const int items = num_seqs * kKvHeads * p.num_splits, slots = ctas_per_sm * sms;
-      const int per_cta = (items + slots - 1) / slots;
-      p.persistent_ctas = (items + per_cta - 1) / per_cta;
-    }
     return p;
   }
 
@@ -103,10 +78,7 @@ struct Shape {
            std::to_string(p.num_splits) +
            (v.tile_keys > 0 ? " tile" + std::to_string(v.tile_keys) + "x" + std::to_string(v.warps)
                             : "") +
-           (v.fused ? "" : " merge-kernel") + (v.l2_prefetch ? "" : " no-prefetch") +
-           (v.persistent ? " persistent" + std::string(v.stages == 3 ? " 3-stage" : "") +
-                               (v.ctas != 0 ? " ctas" + std::to_string(p.persistent_ctas) : "")
-                         : "");
+           (v.fused ? "" : " merge-kernel") + (v.l2_prefetch ? "" : " no-prefetch");
   }
 
   double KvBytesPerLayer() const { return 2.0 * num_seqs * context * kKvHeads * kDim * 2; }
@@ -151,15 +123,6 @@ void LayersInGraph(const Shape& shape, const Variant& v, bool pdl) {
          ms, "ms", floor_ms, "floor");
 }
 
-// The persistent variant (round 6) next to the default rows of a shape: its split rule, the
-// given split counts, its balanced grid, and three stages at two CTAs per SM.
-void PersistentRows(const Shape& shape, const std::vector<int>& splits) {
-  Bandwidth(shape, Persistent());
-  for (int s : splits) Bandwidth(shape, Persistent(s));
-  Bandwidth(shape, Persistent(0, 0, -1));
-  Bandwidth(shape, Persistent(0, 3));
-}
-
 }  // namespace
 
 void RunDecodeAttentionBenchmarks() {
@@ -185,25 +148,21 @@ void RunDecodeAttentionBenchmarks() {
     Bandwidth(b64, {0, 0, 4});
     Bandwidth(b64, {32, 4, 3});
     Bandwidth(b64, {16, 8, 3});
-    PersistentRows(b64, {2, 4});
   }
   {
     const Shape b256(256, 1024, 1, rng);
     Bandwidth(b256, {});
     Bandwidth(b256, {0, 0, 2});
-    PersistentRows(b256, {1, 2, 3});
   }
   {
     const Shape b256(256, 2048, 1, rng);
     Bandwidth(b256, {});
     Bandwidth(b256, {0, 0, 2});
-    PersistentRows(b256, {1, 2, 3});
   }
   {
     const Shape b128(128, 2048, 1, rng);
     Bandwidth(b128, {});
     Bandwidth(b128, {0, 0, 3});
-    PersistentRows(b128, {1, 2, 3});
   }
   {
     const Shape b8(8, 4096, 1, rng);

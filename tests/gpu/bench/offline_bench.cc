@@ -24,7 +24,6 @@ void RunOfflineBenchmark(const OfflineOptions& offline) {
   options.max_model_len = input_len + output_len + 16;
   options.max_num_batched_tokens = 8192;
   options.max_num_seqs = offline.max_num_seqs;
-  options.cuda_persistent_decode = offline.persistent_decode;
   options.cuda_gemm_candidates = offline.gemm_candidates;
   options.gpu_memory_utilization = 0.9;
   const auto t_load = std::chrono::steady_clock::now();
@@ -82,7 +81,6 @@ void RunOfflineBenchmark(const OfflineOptions& offline) {
   const std::string shape = std::to_string(num_prompts) + "x" + std::to_string(input_len) + "/" +
                             std::to_string(output_len) + " engine, seqs " +
                             std::to_string(offline.max_num_seqs) +
-                            (offline.persistent_decode ? ", persistent decode" : "") +
                             (offline.gemm_candidates != 8
                                  ? ", gemm candidates " + std::to_string(offline.gemm_candidates)
                                  : "");

@@ -23,6 +23,25 @@ LoadedEngine MakeEngine(int num_kv_blocks = 0) {
   return std::move(*loaded);
 }
 
+TEST(CreateEngine, DtypeIsCheckedAgainstTheBackend) {
+  EngineOptions options;
+  options.model = std::string(STRIDE_SOURCE_DIR) + "/tests/fixtures/models/llama-gqa-llama3rope";
+  options.device = "cpu";
+  options.max_model_len = 128;
+  for (const char* ok : {"auto", "float32"}) {
+    options.dtype = ok;
+    auto loaded = CreateEngine(options);
+    ASSERT_TRUE(loaded.ok()) << ok << ": " << loaded.status();
+    EXPECT_EQ(loaded->dtype, "float32") << ok;
+  }
+  options.dtype = "bfloat16";  // the CPU backend has no bf16 path
+  auto bf16 = CreateEngine(options);
+  EXPECT_EQ(bf16.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bf16.status().message().find("float32"), std::string::npos) << bf16.status();
+  options.dtype = "half";
+  EXPECT_EQ(CreateEngine(options).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 GenerateRequest Request(int prompt_len, int max_tokens) {
   GenerateRequest r;
   for (int i = 0; i < prompt_len; ++i) r.prompt_token_ids.push_back(3 + (i * 37) % 500);

@@ -35,7 +35,7 @@ struct EngineOptions {
   // exact mode for reference runs.
   std::string dtype = "auto";
   bool enable_cuda_graphs = true;
-  int cuda_gemm_candidates = 8;  // cuBLASLt algorithms timed per decode GEMM shape (1: heuristic)
+  int cuda_gemm_candidates = 1;  // cuBLASLt algorithms timed per decode GEMM shape (1: heuristic)
 };
 
 struct LoadedEngine {

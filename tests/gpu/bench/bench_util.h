@@ -57,7 +57,7 @@ struct OfflineOptions {
   int input_len = 1000;
   int output_len = 1000;
   int max_num_seqs = 256;
-  int gemm_candidates = 8;         // cuBLASLt algorithms timed per decode GEMM shape
+  int gemm_candidates = 1;         // cuBLASLt algorithms timed per decode GEMM shape
 };
 void RunOfflineBenchmark(const OfflineOptions& options);
 

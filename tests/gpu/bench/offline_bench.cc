@@ -81,7 +81,7 @@ void RunOfflineBenchmark(const OfflineOptions& offline) {
   const std::string shape = std::to_string(num_prompts) + "x" + std::to_string(input_len) + "/" +
                             std::to_string(output_len) + " engine, seqs " +
                             std::to_string(offline.max_num_seqs) +
-                            (offline.gemm_candidates != 8
+                            (offline.gemm_candidates != 1
                                  ? ", gemm candidates " + std::to_string(offline.gemm_candidates)
                                  : "");
   Report("offline_output_tok_per_s", shape, output_tokens / seconds, "tok/s", 10000, "target");

@@ -151,7 +151,7 @@ void BpeModel::Tokenize(std::string_view word, std::vector<int32_t>* ids) const 
 }
 
 void BpeModel::MergeWord(std::string_view word, std::vector<int32_t>* ids) const {
-  std::optional<int32_t> pending_unk;  // an unknown character not yet emitted (maybe fused)
+  int32_t pending_unk = -1;  // an unknown character not yet emitted (maybe fused); -1: none
   std::string symbol;
   size_t pos = 0;
   while (pos < word.size()) {
@@ -165,9 +165,9 @@ void BpeModel::MergeWord(std::string_view word, std::vector<int32_t>* ids) const
     pos += len;
 
     if (auto it = vocab_.find(symbol); it != vocab_.end()) {
-      if (pending_unk) {
-        ids->push_back(*pending_unk);
-        pending_unk.reset();
+      if (pending_unk >= 0) {
+        ids->push_back(pending_unk);
+        pending_unk = -1;
       }
       ids->push_back(it->second);
       continue;
@@ -182,10 +182,10 @@ void BpeModel::MergeWord(std::string_view word, std::vector<int32_t>* ids) const
       }
     }
     if (!unk_id_) continue;  // no unk token: the character is dropped, as HuggingFace does
-    if (pending_unk && !fuse_unk_) ids->push_back(*pending_unk);
+    if (pending_unk >= 0 && !fuse_unk_) ids->push_back(pending_unk);
     pending_unk = *unk_id_;
   }
-  if (pending_unk) ids->push_back(*pending_unk);
+  if (pending_unk >= 0) ids->push_back(pending_unk);
   ApplyMerges(merges_, ids);
 }
 

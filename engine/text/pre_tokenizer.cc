@@ -73,7 +73,9 @@ class ByteLevelPreTokenizer : public PreTokenizer {
   void PreTokenize(std::vector<PreToken>* pieces) const override {
     if (add_prefix_space_) {
       for (PreToken& piece : *pieces) {
-        if (piece.text.empty() || piece.text[0] != ' ') piece.text.insert(0, " ");
+        if (piece.text.empty() || piece.text[0] != ' ') {
+          piece.text.insert(piece.text.begin(), ' ');
+        }
       }
     }
     if (regex_ != nullptr) {

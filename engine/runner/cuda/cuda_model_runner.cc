@@ -744,9 +744,16 @@ absl::StatusOr<int> CudaKvBlocksForMemory(const model::ModelConfig& config, int 
 absl::StatusOr<std::unique_ptr<ModelRunner>> CreateCudaModelRunner(
     const model::ModelConfig& config, const model::ModelWeights& weights,
     const kvcache::KvCacheConfig& kv, const CudaRunnerOptions& options) {
-  if (!kernels::PagedAttentionSupportsHeadDim(config.head_dim)) {
-    return absl::UnimplementedError(absl::StrCat(
-        "the CUDA backend supports head_dim 16, 32, 64 and 128, not ", config.head_dim));
+  if (options.dtype == kernels::DType::kF32) {
+    if (config.head_dim <= 0 || config.head_dim % 2 != 0 || config.head_dim > 256) {
+      return absl::UnimplementedError(
+          absl::StrCat("the CUDA backend's float32 mode supports even head_dim up to 256, not ",
+                       config.head_dim));
+    }
+  } else if (!kernels::PagedAttentionSupportsHeadDim(config.head_dim)) {
+    return absl::UnimplementedError(
+        absl::StrCat("the CUDA backend supports head_dim 16, 32, 64 and 128 in bfloat16, not ",
+                     config.head_dim, " (--dtype float32 takes any even head_dim up to 256)"));
   }
   if (config.num_kv_heads <= 0 || config.num_heads % config.num_kv_heads != 0 ||
       config.num_heads / config.num_kv_heads > 64) {

@@ -39,8 +39,9 @@ struct CudaRunnerOptions {
   int gemm_tuned_max_rows = 512;
 };
 
-// Checks the model against what the kernels support (head_dim 16/32/64/128, GQA group <= 64),
-// uploads the weights and allocates kv.num_blocks KV blocks for every layer.
+// Checks the model against what the kernels support (head_dim 16/32/64/128 in bf16, any even
+// head_dim up to 256 in fp32; GQA group <= 64), uploads the weights and allocates kv.num_blocks
+// KV blocks for every layer.
 absl::StatusOr<std::unique_ptr<ModelRunner>> CreateCudaModelRunner(
     const model::ModelConfig& config, const model::ModelWeights& weights,
     const kvcache::KvCacheConfig& kv, const CudaRunnerOptions& options = {});

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "kernels/attention/paged_attention.h"
 #include "kernels/common/pdl.h"
 #include "tests/gpu/bench/bench_util.h"
@@ -74,11 +75,10 @@ struct Shape {
   }
 
   std::string Describe(const Variant& v, const kernels::PagedDecodeParams& p) const {
-    return "B" + std::to_string(num_seqs) + " ctx" + std::to_string(context) + " splits" +
-           std::to_string(p.num_splits) +
-           (v.tile_keys > 0 ? " tile" + std::to_string(v.tile_keys) + "x" + std::to_string(v.warps)
-                            : "") +
-           (v.fused ? "" : " merge-kernel") + (v.l2_prefetch ? "" : " no-prefetch");
+    const std::string tile =
+        v.tile_keys > 0 ? absl::StrCat(" tile", v.tile_keys, "x", v.warps) : std::string();
+    return absl::StrCat("B", num_seqs, " ctx", context, " splits", p.num_splits, tile,
+                        v.fused ? "" : " merge-kernel", v.l2_prefetch ? "" : " no-prefetch");
   }
 
   double KvBytesPerLayer() const { return 2.0 * num_seqs * context * kKvHeads * kDim * 2; }

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "kernels/activation/silu_and_mul.h"
 #include "kernels/attention/paged_attention.h"
 #include "kernels/gemm/gemm.h"
@@ -95,8 +96,8 @@ Weights MakeWeights(std::mt19937& rng) {
 }
 
 // One projection y = x w^T through cuBLASLt (rows padded to `gemm_rows`) or the skinny kernel.
-void Project(bool gemv, kernels::GemmContext* context, const bf16* x, const bf16* w, void* y,
-             int m, int gemm_rows, int n, int k, kernels::GemmOutput out, cudaStream_t s) {
+void Project(bool gemv, kernels::GemmContext* context, const bf16* x, const bf16* w, void* y, int m,
+             int gemm_rows, int n, int k, kernels::GemmOutput out, cudaStream_t s) {
   if (gemv) {
     kernels::GemvParams g;
     g.x = x, g.w = w, g.y = y, g.output = out, g.m = m, g.n = n, g.k = k;
@@ -143,8 +144,8 @@ void RunDecodeBreakdown() {
   std::iota(table.begin(), table.end(), 1);
   DeviceArray<int32_t> d_table(table), d_len(std::vector<int32_t>{kContext});
   DeviceArray<int32_t> d_pos(std::vector<int32_t>{kContext - 1});
-  DeviceArray<int64_t> d_slot(std::vector<int64_t>{static_cast<int64_t>(blocks - 1) * kBlock +
-                                                   kBlock - 1});
+  DeviceArray<int64_t> d_slot(
+      std::vector<int64_t>{static_cast<int64_t>(blocks - 1) * kBlock + kBlock - 1});
   std::vector<float> inv(kDim / 2);
   for (int i = 0; i < kDim / 2; ++i) inv[i] = std::pow(500000.0f, -2.0f * i / kDim);
   DeviceArray<float> d_inv(inv);
@@ -223,30 +224,36 @@ void RunDecodeBreakdown() {
   for (bool gemv : {false, true}) {
     const std::string tag = gemv ? "gemv_" : "lt16_";
     add(tag + "qkv", per_layer([&](int l) {
-          Project(gemv, context.get(), hidden.get(), w.qkv[l], qkv.get(), 1, 16, kQkv, kHidden,
-                  bf, s);
-        }), floor_ms(kLayers * qkv_b));
+          Project(gemv, context.get(), hidden.get(), w.qkv[l], qkv.get(), 1, 16, kQkv, kHidden, bf,
+                  s);
+        }),
+        floor_ms(kLayers * qkv_b));
     add(tag + "o", per_layer([&](int l) {
           Project(gemv, context.get(), attn.get(), w.o[l], sub.get(), 1, 16, kHidden, kHidden, bf,
                   s);
-        }), floor_ms(kLayers * o_b));
+        }),
+        floor_ms(kLayers * o_b));
     if (gemv) {
-      add(tag + "gate_up_silu", per_layer([&](int l) { swiglu(l, 1); }),
-          floor_ms(kLayers * gu_b));
+      add(tag + "gate_up_silu", per_layer([&](int l) { swiglu(l, 1); }), floor_ms(kLayers * gu_b));
     } else {
       add(tag + "gate_up", per_layer([&](int l) {
             Project(false, context.get(), hidden.get(), w.gate_up[l], gate_up.get(), 1, 16,
                     2 * kFfn, kHidden, bf, s);
-          }), floor_ms(kLayers * gu_b));
+          }),
+          floor_ms(kLayers * gu_b));
     }
     add(tag + "down", per_layer([&](int l) {
           Project(gemv, context.get(), act.get(), w.down[l], sub.get(), 1, 16, kHidden, kFfn, bf,
                   s);
-        }), floor_ms(kLayers * down_b));
-    add(tag + "lm_head_f32", GraphMs(s, [&] {
-          Project(gemv, context.get(), hidden.get(), w.lm_head, logits.get(), 1, 16, kVocab,
-                  kHidden, f32, s);
-        }), floor_ms(head_b));
+        }),
+        floor_ms(kLayers * down_b));
+    add(tag + "lm_head_f32",
+        GraphMs(s,
+                [&] {
+                  Project(gemv, context.get(), hidden.get(), w.lm_head, logits.get(), 1, 16, kVocab,
+                          kHidden, f32, s);
+                }),
+        floor_ms(head_b));
   }
   add("norm_x2", 2 * per_layer([&](int) { norm(1); }), 0.0);
   add("silu_lt16", per_layer([&](int) { silu(16); }), 0.0);
@@ -318,14 +325,11 @@ void RunDecodeBreakdown() {
       const bf16* x = sh.k == kFfn ? act.get() : hidden.get();
       bf16* y = sh.n == 2 * kFfn ? gate_up.get() : sh.n == kQkv ? qkv.get() : sub.get();
       const double fl = floor_ms(kLayers * 2.0 * sh.n * sh.k);
-      const std::string shape =
-          "m" + std::to_string(m) + " " + sh.name + " x32 layers";
-      const double lt = per_layer([&](int l) {
-        Project(false, context.get(), x, sh.w[l], y, m, m, sh.n, sh.k, bf, s);
-      });
-      const double gv = per_layer([&](int l) {
-        Project(true, nullptr, x, sh.w[l], y, m, m, sh.n, sh.k, bf, s);
-      });
+      const std::string shape = absl::StrCat("m", m, " ", sh.name, " x32 layers");
+      const double lt = per_layer(
+          [&](int l) { Project(false, context.get(), x, sh.w[l], y, m, m, sh.n, sh.k, bf, s); });
+      const double gv =
+          per_layer([&](int l) { Project(true, nullptr, x, sh.w[l], y, m, m, sh.n, sh.k, bf, s); });
       Report("skinny_cublaslt_ms", shape, lt, "ms", fl, "floor");
       Report("skinny_gemv_ms", shape, gv, "ms", fl, "floor");
     }

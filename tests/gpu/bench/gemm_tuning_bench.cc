@@ -51,11 +51,11 @@ void RunGemmTuningBenchmarks() {
                           {"down", kHidden, kFfn, kernels::GemmOutput::kBF16},
                           {"lm_head", kVocab, kHidden, kernels::GemmOutput::kF32}};
   constexpr int kMaxM = 8192;
-  DeviceArray<__nv_bfloat16> x(ToBf16(RandomBf16Values(static_cast<size_t>(kMaxM) * kFfn, 1.0f,
-                                                       rng)));
+  DeviceArray<__nv_bfloat16> x(
+      ToBf16(RandomBf16Values(static_cast<size_t>(kMaxM) * kFfn, 1.0f, rng)));
   DeviceArray<float> y(static_cast<size_t>(kMaxM) * 2 * kFfn);  // >= 512 x vocab too
-  const size_t max_w = static_cast<size_t>(kVocab) * kHidden;  // the largest weight
-  constexpr size_t kWeightBytes = size_t{4} << 30;               // rotated over 4 GB
+  const size_t max_w = static_cast<size_t>(kVocab) * kHidden;   // the largest weight
+  constexpr size_t kWeightBytes = size_t{4} << 30;              // rotated over 4 GB
   DeviceArray<__nv_bfloat16> w(kWeightBytes / sizeof(__nv_bfloat16));
   {
     DeviceArray<__nv_bfloat16> source(ToBf16(RandomBf16Values(max_w, 0.05f, rng)));
@@ -80,12 +80,11 @@ void RunGemmTuningBenchmarks() {
       const double t_ms = RotatedMs(tuned.get(), x, w, w_elems, copies, y.get(), m, s);
       const std::vector<kernels::GemmTuningRecord> records = tuned->tuning_records();
       const int chosen = records.empty() ? 0 : records[0].chosen;
-      Report("gemm_tuned_tflops", std::string(shape) + " #" + std::to_string(chosen), flops / t_ms / 1e9,
-             "TFLOP/s", flops / h_ms / 1e9, "heuristic");
+      Report("gemm_tuned_tflops", std::string(shape) + " #" + std::to_string(chosen),
+             flops / t_ms / 1e9, "TFLOP/s", flops / h_ms / 1e9, "heuristic");
     }
   }
-  Report("gemm_peak_anchor", "bf16 dense", kGemmPeak / 1e12, "TFLOP/s", kGemmPeak / 1e12,
-         "anchor");
+  Report("gemm_peak_anchor", "bf16 dense", kGemmPeak / 1e12, "TFLOP/s", kGemmPeak / 1e12, "anchor");
 }
 
 }  // namespace stride::testing::gpu

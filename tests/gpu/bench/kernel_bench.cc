@@ -30,8 +30,8 @@ void GemmBench(kernels::GemmContext* context, int m, int n, int k) {
   p.k = k;
   const double ms = MedianMs([&] { GPU_CHECK(kernels::LaunchGemm(p, nullptr)); });
   const double flops = 2.0 * m * n * k;
-  const double bytes = 2.0 * (static_cast<double>(m) * k + static_cast<double>(n) * k +
-                              static_cast<double>(m) * n);
+  const double bytes =
+      2.0 * (static_cast<double>(m) * k + static_cast<double>(n) * k + static_cast<double>(m) * n);
   const double floor_ms = std::max(flops / kGemmPeak, bytes / kBandwidth) * 1e3;
   const std::string shape = std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k);
   Report("gemm_bf16_ms", shape, ms, "ms", floor_ms, "floor");

@@ -7,6 +7,7 @@
 #include <memory>
 #include <random>
 
+#include "absl/strings/str_cat.h"
 #include "engine/model/model_config.h"
 #include "engine/model/weights.h"
 #include "engine/runner/cuda/cuda_model_runner.h"
@@ -111,8 +112,8 @@ void RunModelBenchmarks(bool quick) {
   }
   std::printf("dummy weights synthesized in %.1f s\n", (NowMs() - t0) / 1e3);
   const int num_blocks = quick ? 4096 : 24000;
-  kvcache::KvCacheConfig kv = engine::runner::BuildKvCacheConfig(*config, kBlockSize, num_blocks,
-                                                                 false);
+  kvcache::KvCacheConfig kv =
+      engine::runner::BuildKvCacheConfig(*config, kBlockSize, num_blocks, false);
   t0 = NowMs();
   auto runner = engine::runner::cuda::CreateCudaModelRunner(*config, *weights, kv);
   if (!runner.ok()) {
@@ -149,14 +150,13 @@ void RunModelBenchmarks(bool quick) {
     Sequences seqs;
     for (int b = 0; b < batch; ++b) seqs.Add(1024, config->vocab_size, rng);
     const double ms = DecodeSteps(**runner, seqs, batch == 1 ? 128 : 32);
-    const std::string shape = "B" + std::to_string(batch) + " ctx~1024, graphs";
+    const std::string shape = absl::StrCat("B", batch, " ctx~1024, graphs");
     if (batch == 1) {
       Report("decode_ms_per_token", shape, ms, "ms", 3.5, "floor");
     } else {
       const double floor_ms = (15.0e9 + batch * 1088.0 * 131072) / 4.28e12 * 1e3;
       Report("decode_step_ms", shape, ms, "ms", floor_ms, "floor");
-      Report("decode_tok_per_s", shape, batch / ms * 1e3, "tok/s", batch / floor_ms * 1e3,
-             "floor");
+      Report("decode_tok_per_s", shape, batch / ms * 1e3, "tok/s", batch / floor_ms * 1e3, "floor");
     }
   }
   // The same batch-1 decode with programmatic dependent launch off (every kernel waits for the

@@ -73,17 +73,17 @@ void RunOfflineBenchmark(const OfflineOptions& offline) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const auto stats = engine.stats();
-  std::printf("offline bench: %d prompts x %d in / %d out: %lld output tokens in %.1f s "
-              "(first token after %.2f s), %lld steps, %lld preemptions, %d errors\n",
-              num_prompts, input_len, output_len, static_cast<long long>(output_tokens), seconds,
-              first_token_s, static_cast<long long>(stats.num_steps),
-              static_cast<long long>(stats.num_preemptions), errors);
-  const std::string shape = std::to_string(num_prompts) + "x" + std::to_string(input_len) + "/" +
-                            std::to_string(output_len) + " engine, seqs " +
-                            std::to_string(offline.max_num_seqs) +
-                            (offline.gemm_candidates != 1
-                                 ? ", gemm candidates " + std::to_string(offline.gemm_candidates)
-                                 : "");
+  std::printf(
+      "offline bench: %d prompts x %d in / %d out: %lld output tokens in %.1f s "
+      "(first token after %.2f s), %lld steps, %lld preemptions, %d errors\n",
+      num_prompts, input_len, output_len, static_cast<long long>(output_tokens), seconds,
+      first_token_s, static_cast<long long>(stats.num_steps),
+      static_cast<long long>(stats.num_preemptions), errors);
+  const std::string shape =
+      std::to_string(num_prompts) + "x" + std::to_string(input_len) + "/" +
+      std::to_string(output_len) + " engine, seqs " + std::to_string(offline.max_num_seqs) +
+      (offline.gemm_candidates != 1 ? ", gemm candidates " + std::to_string(offline.gemm_candidates)
+                                    : "");
   Report("offline_output_tok_per_s", shape, output_tokens / seconds, "tok/s", 10000, "target");
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "kernels/attention/paged_attention.h"
 #include "tests/gpu/bench/bench_util.h"
 #include "tests/gpu/bench/paged_cache.h"
@@ -48,8 +49,7 @@ void PrefillAttentionBench(int seq_len, int total_tokens) {
   p.scale = 1.0f / std::sqrt(static_cast<float>(kDim));
   const double ms = MedianMs([&] { GPU_CHECK(kernels::LaunchPagedPrefill(p, nullptr)); }, 2, 10);
   const double flops = 4.0 * num_seqs * static_cast<double>(seq_len) * seq_len / 2 * kHeads * kDim;
-  const std::string shape =
-      "B" + std::to_string(num_seqs) + " S" + std::to_string(seq_len) + " causal 32/8 d128";
+  const std::string shape = absl::StrCat("B", num_seqs, " S", seq_len, " causal 32/8 d128");
   Report("prefill_attn_tflops", shape, flops / ms / 1e9, "TFLOP/s", kGemmPeak / 1e12, "gemm");
 }
 

@@ -1,5 +1,8 @@
-// Paged attention over the KV cache [num_blocks, block_size, num_kv_heads, head_dim] (bf16), the
-// CUDA counterpart of cpu::PagedAttention. Two kernels of one family:
+// Paged attention over the KV cache [num_blocks, block_size, num_kv_heads, head_dim] (bf16, or
+// fp8 e4m3 with a per-tensor scale: kv_dtype, k_scale, v_scale), the CUDA counterpart of
+// cpu::PagedAttention. Queries, outputs and the math are bf16 / fp32 either way: fp8 K/V tiles
+// are widened to bf16 (exactly) after they arrive in shared memory, and the scales fold into the
+// score scale (k) and the output (v). Two kernels of one family:
 //  * prefill: variable-length query chunks, each attending causally to every earlier key of its
 //    sequence through its block table (covers whole prompts, chunked prefill and prefix-cache
 //    hits). FlashAttention-2 style: online softmax, mma.sync m16n8k16 bf16 tensor-core tiles. The
@@ -21,6 +24,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <vector>
+
+#include "kernels/common/dtype.h"
 
 namespace stride::kernels {
 
@@ -45,8 +50,11 @@ std::vector<PrefillWorkItem> PlanPagedPrefill(const std::vector<int>& query_lens
 struct PagedPrefillParams {
   const __nv_bfloat16* q = nullptr;  // [num_tokens, num_heads, head_dim]
   __nv_bfloat16* out = nullptr;      // [num_tokens, num_heads, head_dim]
-  const __nv_bfloat16* k_cache = nullptr;
-  const __nv_bfloat16* v_cache = nullptr;
+  const void* k_cache = nullptr;  // [num_blocks, block_size, num_kv_heads, head_dim] of kv_dtype
+  const void* v_cache = nullptr;
+  DType kv_dtype = DType::kBF16;  // kBF16 or kFP8E4M3
+  float k_scale = 1.0f;           // fp8: a cache element means e4m3 * scale
+  float v_scale = 1.0f;
   const int32_t* block_tables = nullptr;  // [num_seqs, max_blocks_per_seq]
   int max_blocks_per_seq = 0;
   const int32_t* query_start = nullptr;   // [num_seqs + 1]: sequence s owns query rows
@@ -67,8 +75,11 @@ cudaError_t LaunchPagedPrefill(const PagedPrefillParams& p, cudaStream_t stream)
 struct PagedDecodeParams {
   const __nv_bfloat16* q = nullptr;  // [num_seqs, num_heads, head_dim]: one query per sequence
   __nv_bfloat16* out = nullptr;      // [num_seqs, num_heads, head_dim]
-  const __nv_bfloat16* k_cache = nullptr;
-  const __nv_bfloat16* v_cache = nullptr;
+  const void* k_cache = nullptr;  // [num_blocks, block_size, num_kv_heads, head_dim] of kv_dtype
+  const void* v_cache = nullptr;
+  DType kv_dtype = DType::kBF16;  // kBF16 or kFP8E4M3
+  float k_scale = 1.0f;           // fp8: a cache element means e4m3 * scale
+  float v_scale = 1.0f;
   const int32_t* block_tables = nullptr;  // [num_seqs, max_blocks_per_seq]
   int max_blocks_per_seq = 0;
   const int32_t* context_lens = nullptr;  // [num_seqs]; the query sits at position len - 1.

@@ -47,7 +47,7 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
   constexpr int kChunks = D / 8;          // 16-byte chunks per key row
   constexpr int kKeyStep = 32 / kChunks;  // keys apart between one lane's chunks
   constexpr int kPerLane = kKeys * kChunks / 32;
-  constexpr int kOutStride = D + 8;       // fp32 accumulator rows (conflict-free float2 stores)
+  constexpr int kOutStride = D + 8;  // fp32 accumulator rows (conflict-free float2 stores)
   static_assert(32 % kChunks == 0 && kPerLane * 32 == kKeys * kChunks, "tile / lane mapping");
   static_assert(kRows * kOutStride * 4 <= 4 * kKeys * kStride * 2, "accumulator fits K/V buffers");
   extern __shared__ __align__(16) unsigned char shared_raw[];
@@ -69,8 +69,10 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
   const int num_tiles = (key_end - key_begin + kKeys - 1) / kKeys;
   const int32_t* block_table = p.block_tables + static_cast<int64_t>(seq) * p.max_blocks_per_seq;
   const int64_t token_stride = static_cast<int64_t>(p.num_kv_heads) * D;
-  const __nv_bfloat16* k_head = p.k_cache + static_cast<int64_t>(kv_head) * D;
-  const __nv_bfloat16* v_head = p.v_cache + static_cast<int64_t>(kv_head) * D;
+  const __nv_bfloat16* k_head =
+      static_cast<const __nv_bfloat16*>(p.k_cache) + static_cast<int64_t>(kv_head) * D;
+  const __nv_bfloat16* v_head =
+      static_cast<const __nv_bfloat16*>(p.v_cache) + static_cast<int64_t>(kv_head) * D;
 
   __nv_bfloat16* k_w = kv_s + warp * 4 * kKeys * kStride;  // [2][kKeys][kStride]
   __nv_bfloat16* v_w = k_w + 2 * kKeys * kStride;
@@ -94,7 +96,8 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
       const bool valid = key < key_end;
       const int64_t offset =
           valid ? (static_cast<int64_t>(blocks[j]) * p.block_size + key % p.block_size) *
-                          token_stride + lane_chunk * 8
+                          token_stride +
+                      lane_chunk * 8
                 : 0;
       const int dst = (buffer * kKeys + lane_key + j * kKeyStep) * kStride + lane_chunk * 8;
       CpAsync16(k_w + dst, k_head + offset, valid);
@@ -115,8 +118,8 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
         const int key = key0 + j * kKeyStep;
         if (key < key_end && lane_chunk % 2 == 0) {  // one prefetch per 32-byte sector
           const int64_t offset =
-              (static_cast<int64_t>(blocks[j]) * p.block_size + key % p.block_size) *
-                  token_stride + lane_chunk * 8;
+              (static_cast<int64_t>(blocks[j]) * p.block_size + key % p.block_size) * token_stride +
+              lane_chunk * 8;
           PrefetchL2(k_head + offset);
           PrefetchL2(v_head + offset);
         }
@@ -213,8 +216,7 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
     } else {
       PartialOut(p)[(head * p.num_splits + split) * D + d] = value;
       if (d == 0) {
-        PartialLse(p)[head * p.num_splits + split] =
-            sum > 0.0f ? row_max + log2f(sum) : -INFINITY;
+        PartialLse(p)[head * p.num_splits + split] = sum > 0.0f ? row_max + log2f(sum) : -INFINITY;
       }
     }
   }
@@ -245,8 +247,8 @@ template <int D, int kKeys, int kWarps>
 cudaError_t LaunchVariant(PagedDecodeParams p, cudaStream_t stream) {
   constexpr int kShared = SharedBytes<D, kKeys, kWarps>();
   constexpr int kKvFloats = kWarps * 4 * kKeys * (D + 8) / 2;  // the fused merge's scratch
-  const bool fused = p.num_splits > 1 && p.split_counters != nullptr &&
-                     kRows * (p.num_splits + 1) <= kKvFloats;
+  const bool fused =
+      p.num_splits > 1 && p.split_counters != nullptr && kRows * (p.num_splits + 1) <= kKvFloats;
   if (!fused) p.split_counters = nullptr;
   // Once per variant (never per launch): the dynamic shared-memory size, and the whole carveout
   // as shared memory so that three 73 KB CTAs fit on an SM.
@@ -260,8 +262,8 @@ cudaError_t LaunchVariant(PagedDecodeParams p, cudaStream_t stream) {
   }();
   if (attribute != cudaSuccess) return attribute;
   const dim3 grid(p.num_seqs, p.num_kv_heads, p.num_splits);
-  cudaError_t e = LaunchPdl(PagedDecodeKernel<D, kKeys, kWarps>, grid, dim3(kWarps * 32), kShared,
-                            stream, p);
+  cudaError_t e =
+      LaunchPdl(PagedDecodeKernel<D, kKeys, kWarps>, grid, dim3(kWarps * 32), kShared, stream, p);
   if (e != cudaSuccess || p.num_splits == 1 || fused) return e;
   return decode::LaunchMergeSplits<D>(p, stream);
 }
@@ -312,11 +314,16 @@ cudaError_t LaunchPagedDecode(const PagedDecodeParams& p, cudaStream_t stream) {
     return cudaErrorInvalidValue;
   }
   switch (p.head_dim) {
-    case 16: return Launch<16>(p, stream);
-    case 32: return Launch<32>(p, stream);
-    case 64: return Launch<64>(p, stream);
-    case 128: return Launch<128>(p, stream);
-    default: return cudaErrorInvalidValue;
+    case 16:
+      return Launch<16>(p, stream);
+    case 32:
+      return Launch<32>(p, stream);
+    case 64:
+      return Launch<64>(p, stream);
+    case 128:
+      return Launch<128>(p, stream);
+    default:
+      return cudaErrorInvalidValue;
   }
 }
 

@@ -106,8 +106,8 @@ __global__ void __launch_bounds__(kThreads, 2) PagedPrefillKernel(PagedPrefillPa
       }
       if (!valid) offset = 0;
       const int dst = (buffer * kKeys + load_row * kRun + i) * kStride + load_column;
-      CpAsync16(k_s + dst, p.k_cache + offset, valid);
-      CpAsync16(v_s + dst, p.v_cache + offset, valid);
+      CpAsync16(k_s + dst, static_cast<const __nv_bfloat16*>(p.k_cache) + offset, valid);
+      CpAsync16(v_s + dst, static_cast<const __nv_bfloat16*>(p.v_cache) + offset, valid);
     }
   };
   load_tile(0, 0);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cuda_bf16.h>
+#include <cuda_fp8.h>
 #include <cuda_runtime.h>
 
 #include <cmath>
@@ -57,6 +58,20 @@ class DeviceArray {
 
 inline float ToFloat(__nv_bfloat16 x) { return __bfloat162float(x); }
 inline float ToFloat(float x) { return x; }
+inline float ToFloat(__nv_fp8_e4m3 x) { return static_cast<float>(x); }
+
+// fp8 e4m3 KV-cache elements for value / scale (round to nearest, saturated to +-448), and the
+// values they stand for (e4m3 * scale), which is what a CPU reference must be fed.
+inline std::vector<__nv_fp8_e4m3> ToFp8(const std::vector<float>& x, float scale) {
+  std::vector<__nv_fp8_e4m3> out(x.size());
+  for (size_t i = 0; i < x.size(); ++i) out[i] = __nv_fp8_e4m3(x[i] / scale);
+  return out;
+}
+inline std::vector<float> Fp8Values(const std::vector<__nv_fp8_e4m3>& x, float scale) {
+  std::vector<float> out(x.size());
+  for (size_t i = 0; i < x.size(); ++i) out[i] = static_cast<float>(x[i]) * scale;
+  return out;
+}
 
 inline std::vector<__nv_bfloat16> ToBf16(const std::vector<float>& x) {
   std::vector<__nv_bfloat16> out(x.size());

@@ -172,7 +172,7 @@ void RunDecodeBreakdown() {
   auto attention = [&](int l, int num_splits, int keys = 0, int warps = 0) {
     kernels::PagedDecodeParams p;
     p.q = q.get(), p.out = attn.get();
-    p.k_cache = kv.get() + 2 * kv_layer * l, p.v_cache = p.k_cache + kv_layer;
+    p.k_cache = kv.get() + 2 * kv_layer * l, p.v_cache = kv.get() + 2 * kv_layer * l + kv_layer;
     p.block_tables = d_table.get(), p.max_blocks_per_seq = kContext / kBlock;
     p.context_lens = d_len.get(), p.num_seqs = 1, p.num_heads = kHeads;
     p.num_kv_heads = kKvHeads, p.head_dim = kDim, p.block_size = kBlock;

@@ -55,16 +55,43 @@ absl::StatusOr<std::string> ChooseDtype(const std::string& requested, const std:
   return requested == "auto" ? std::string("bfloat16") : requested;
 }
 
+// What the backend computes in and what its KV cache holds.
+struct Precision {
+  std::string dtype;           // "bfloat16" or "float32"
+  std::string kv_cache_dtype;  // the same, or "fp8_e4m3"
+};
+
+absl::StatusOr<Precision> ChoosePrecision(const EngineOptions& options, const std::string& device) {
+  Precision p;
+  STRIDE_ASSIGN_OR_RETURN(p.dtype, ChooseDtype(options.dtype, device));
+  const std::string& kv = options.kv_cache_dtype;
+  if (kv == "auto") {
+    p.kv_cache_dtype = p.dtype;
+  } else if (kv == "fp8" || kv == "fp8_e4m3") {
+    if (device != "cuda" || p.dtype != "bfloat16") {
+      return absl::InvalidArgumentError(
+          "--kv-cache-dtype fp8 needs the CUDA backend in bfloat16 (--device cuda)");
+    }
+    p.kv_cache_dtype = "fp8_e4m3";
+  } else {
+    return absl::InvalidArgumentError("--kv-cache-dtype must be auto, fp8 or fp8_e4m3, not '" + kv +
+                                      "'");
+  }
+  return p;
+}
+
 #ifdef STRIDE_WITH_CUDA
 kernels::DType CudaDtype(const std::string& dtype) {
-  return dtype == "float32" ? kernels::DType::kF32 : kernels::DType::kBF16;
+  return dtype == "float32"    ? kernels::DType::kF32
+         : dtype == "fp8_e4m3" ? kernels::DType::kFP8E4M3
+                               : kernels::DType::kBF16;
 }
 #endif
 
 // KV blocks for the chosen backend when the user gave none: what the memory budget holds,
 // capped by what max_num_seqs sequences of max_model_len tokens could ever use.
 absl::StatusOr<int> DefaultNumBlocks(const EngineOptions& options, const model::ModelConfig& config,
-                                     const std::string& device, const std::string& dtype,
+                                     const std::string& device, const Precision& precision,
                                      int max_model_len) {
   const int64_t by_need = static_cast<int64_t>(options.max_num_seqs) *
                           ((max_model_len + options.block_size - 1) / options.block_size);
@@ -74,7 +101,8 @@ absl::StatusOr<int> DefaultNumBlocks(const EngineOptions& options, const model::
     STRIDE_ASSIGN_OR_RETURN(by_memory,
                             runner::cuda::CudaKvBlocksForMemory(
                                 config, options.block_size, options.gpu_memory_utilization,
-                                options.max_num_batched_tokens, 0, CudaDtype(dtype)));
+                                options.max_num_batched_tokens, 0, CudaDtype(precision.dtype),
+                                CudaDtype(precision.kv_cache_dtype)));
 #endif
   } else {
     by_memory = options.kv_cache_memory_bytes /
@@ -84,14 +112,15 @@ absl::StatusOr<int> DefaultNumBlocks(const EngineOptions& options, const model::
 }
 
 absl::StatusOr<std::unique_ptr<runner::ModelRunner>> CreateRunner(
-    const EngineOptions& options, const std::string& device, const std::string& dtype,
+    const EngineOptions& options, const std::string& device, const Precision& precision,
     const model::ModelConfig& config, const model::ModelWeights& weights,
     const kvcache::KvCacheConfig& kv) {
 #ifdef STRIDE_WITH_CUDA
   if (device == "cuda") {
     runner::cuda::CudaRunnerOptions cuda_options;
     cuda_options.enable_cuda_graphs = options.enable_cuda_graphs;
-    cuda_options.dtype = CudaDtype(dtype);
+    cuda_options.dtype = CudaDtype(precision.dtype);
+    cuda_options.kv_dtype = CudaDtype(precision.kv_cache_dtype);
     cuda_options.gemm_candidates = options.cuda_gemm_candidates;
     return runner::cuda::CreateCudaModelRunner(config, weights, kv, cuda_options);
   }
@@ -105,7 +134,7 @@ absl::StatusOr<std::unique_ptr<runner::ModelRunner>> CreateRunner(
 absl::StatusOr<LoadedEngine> CreateEngine(const EngineOptions& options) {
   if (options.model.empty()) return absl::InvalidArgumentError("--model is required");
   STRIDE_ASSIGN_OR_RETURN(std::string device, ChooseDevice(options.device));
-  STRIDE_ASSIGN_OR_RETURN(std::string dtype, ChooseDtype(options.dtype, device));
+  STRIDE_ASSIGN_OR_RETURN(Precision precision, ChoosePrecision(options, device));
   STRIDE_ASSIGN_OR_RETURN(model::ModelConfig config, model::LoadModelConfig(options.model));
   STRIDE_ASSIGN_OR_RETURN(
       model::ModelWeights weights,
@@ -123,7 +152,7 @@ absl::StatusOr<LoadedEngine> CreateEngine(const EngineOptions& options) {
   int num_blocks = options.num_kv_blocks;
   if (num_blocks <= 0) {
     STRIDE_ASSIGN_OR_RETURN(num_blocks,
-                            DefaultNumBlocks(options, config, device, dtype, max_model_len));
+                            DefaultNumBlocks(options, config, device, precision, max_model_len));
   }
   num_blocks += 1;  // the null block
   EngineConfig engine_config;
@@ -139,10 +168,11 @@ absl::StatusOr<LoadedEngine> CreateEngine(const EngineOptions& options) {
   STRIDE_RETURN_IF_ERROR(engine_config.scheduler.Validate());
   STRIDE_ASSIGN_OR_RETURN(
       std::unique_ptr<runner::ModelRunner> runner,
-      CreateRunner(options, device, dtype, config, weights, engine_config.kv_cache));
+      CreateRunner(options, device, precision, config, weights, engine_config.kv_cache));
   STRIDE_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine,
                           Engine::Create(engine_config, config, std::move(runner)));
-  return LoadedEngine{std::move(config), device, dtype, std::move(engine)};
+  return LoadedEngine{std::move(config), device, precision.dtype, precision.kv_cache_dtype,
+                      std::move(engine)};
 }
 
 }  // namespace stride::engine

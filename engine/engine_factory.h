@@ -34,6 +34,10 @@ struct EngineOptions {
   // activations and KV cache. The CPU backend always computes in float32; CUDA float32 is the
   // exact mode for reference runs.
   std::string dtype = "auto";
+  // "auto" (the same as dtype) or "fp8" / "fp8_e4m3" (CUDA, bfloat16 only): the KV cache's
+  // element type. fp8 halves the KV bytes (twice the cached tokens, about half the decode
+  // attention traffic) at a per-tensor scale of 1.
+  std::string kv_cache_dtype = "auto";
   bool enable_cuda_graphs = true;
   int cuda_gemm_candidates = 1;  // cuBLASLt algorithms timed per decode GEMM shape (1: heuristic)
 };
@@ -42,6 +46,7 @@ struct LoadedEngine {
   model::ModelConfig model;
   std::string device;  // the backend chosen: "cpu" or "cuda"
   std::string dtype;   // what it computes in: "bfloat16" or "float32"
+  std::string kv_cache_dtype;  // what its KV cache holds: dtype or "fp8_e4m3"
   std::unique_ptr<Engine> engine;
 };
 

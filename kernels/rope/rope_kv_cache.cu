@@ -1,3 +1,7 @@
+#include <cuda_fp8.h>
+
+#include <cmath>
+
 #include "kernels/common/device_utils.cuh"
 #include "kernels/common/pdl.cuh"
 #include "kernels/rope/rope_kv_cache.h"
@@ -11,8 +15,18 @@ constexpr int kMaxPairsPerLane = 4;  // head_dim <= 256
 // Grid (token, head group): one warp per head, so a decode step's few tokens still spread over
 // (heads / kWarps) blocks per token instead of one block walking every head in turn. Lane l owns
 // the rotation pairs (i, i + half) for i = l, l + 32, ...; per-head RMSNorm reduces over the warp.
-// T is the element type of qkv, bias, the norms, q_out and the cache.
-template <typename T>
+// A cache store: C is T, or fp8 e4m3 holding x * inv_scale (round to nearest, saturated).
+template <typename C>
+__device__ __forceinline__ void StoreCache(C* dst, float x, float /*inv_scale*/) {
+  *dst = FromFloat<C>(x);
+}
+template <>
+__device__ __forceinline__ void StoreCache(__nv_fp8_e4m3* dst, float x, float inv_scale) {
+  *dst = __nv_fp8_e4m3(x * inv_scale);
+}
+
+// T is the element type of qkv, bias, the norms and q_out; C that of the cache.
+template <typename T, typename C>
 __global__ void __launch_bounds__(kWarps * 32) RopeKvCacheKernel(RopeKvCacheParams p) {
   const int t = blockIdx.x;
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
@@ -81,15 +95,12 @@ __global__ void __launch_bounds__(kWarps * 32) RopeKvCacheKernel(RopeKvCachePara
         }
       }
     }
-    T* dst;
-    if (is_q) {
-      dst = static_cast<T*>(p.q_out) + (static_cast<int64_t>(t) * p.num_heads + h) * p.head_dim;
-    } else {
-      if (slot < 0) return;
-      const int kv_head = is_v ? h - p.num_heads - p.num_kv_heads : h - p.num_heads;
-      dst = static_cast<T*>(is_v ? p.v_cache : p.k_cache) +
-            (slot * p.num_kv_heads + kv_head) * static_cast<int64_t>(p.head_dim);
-    }
+    if (!is_q && slot < 0) return;
+    const int kv_head = is_v ? h - p.num_heads - p.num_kv_heads : h - p.num_heads;
+    T* q_dst = static_cast<T*>(p.q_out) + (static_cast<int64_t>(t) * p.num_heads + h) * p.head_dim;
+    C* kv_dst = static_cast<C*>(is_v ? p.v_cache : p.k_cache) +
+                (slot * p.num_kv_heads + kv_head) * static_cast<int64_t>(p.head_dim);
+    const float inv_scale = 1.0f / (is_v ? p.v_scale : p.k_scale);
 #pragma unroll
     for (int j = 0; j < kMaxPairsPerLane; ++j) {
       const int i = lane + 32 * j;
@@ -99,8 +110,13 @@ __global__ void __launch_bounds__(kWarps * 32) RopeKvCacheKernel(RopeKvCachePara
           x = a[j] * cos_v[j] - b[j] * sin_v[j];
           y = b[j] * cos_v[j] + a[j] * sin_v[j];
         }
-        dst[i] = FromFloat<T>(x);
-        dst[i + half] = FromFloat<T>(y);
+        if (is_q) {
+          q_dst[i] = FromFloat<T>(x);
+          q_dst[i + half] = FromFloat<T>(y);
+        } else {
+          StoreCache(kv_dst + i, x, inv_scale);
+          StoreCache(kv_dst + i + half, y, inv_scale);
+        }
       }
     }
   }
@@ -113,8 +129,17 @@ cudaError_t LaunchRopeKvCache(const RopeKvCacheParams& p, cudaStream_t stream) {
   if (p.head_dim % 2 != 0 || p.head_dim > 2 * 32 * kMaxPairsPerLane) return cudaErrorInvalidValue;
   const int total_heads = p.num_heads + 2 * p.num_kv_heads;
   const dim3 grid(p.num_tokens, (total_heads + kWarps - 1) / kWarps);
-  const auto kernel =
-      p.dtype == DType::kF32 ? RopeKvCacheKernel<float> : RopeKvCacheKernel<__nv_bfloat16>;
+  const bool fp8 = p.kv_dtype == DType::kFP8E4M3;
+  if (p.dtype == DType::kFP8E4M3 || (p.kv_dtype != p.dtype && !(fp8 && p.dtype == DType::kBF16))) {
+    return cudaErrorInvalidValue;
+  }
+  if (fp8 && !(p.k_scale > 0.0f && std::isfinite(p.k_scale) && p.v_scale > 0.0f &&
+               std::isfinite(p.v_scale))) {
+    return cudaErrorInvalidValue;
+  }
+  const auto kernel = p.dtype == DType::kF32 ? RopeKvCacheKernel<float, float>
+                      : fp8                  ? RopeKvCacheKernel<__nv_bfloat16, __nv_fp8_e4m3>
+                                             : RopeKvCacheKernel<__nv_bfloat16, __nv_bfloat16>;
   return LaunchPdl(kernel, grid, kWarps * 32, 0, stream, p);
 }
 

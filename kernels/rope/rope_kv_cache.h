@@ -4,8 +4,9 @@
 //   q, k    = RoPE at positions[t] (rotate_half; inv_freq and attention_scaling from
 //             model::ComputeRopeFrequencies, so every RoPE variant is one table)
 //   k, v    -> the paged cache at slot_mapping[t] (block * block_size + offset; < 0: skipped)
-// The rotated q goes to q_out; the math is fp32 and only the stores round to `dtype`. Checked
-// against cpu::RmsNorm, cpu::ApplyRope and cpu::WriteKvCache.
+// The rotated q goes to q_out; the math is fp32 and only the stores round to `dtype` (and the
+// cache stores to `kv_dtype`: fp8 e4m3 holds k / k_scale and v / v_scale, saturated to +-448).
+// Checked against cpu::RmsNorm, cpu::ApplyRope and cpu::WriteKvCache.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -28,9 +29,12 @@ struct RopeKvCacheParams {
   float attention_scaling = 1.0f;
   const int64_t* slot_mapping = nullptr;  // [num_tokens]
   void* q_out = nullptr;                  // [num_tokens, num_heads, head_dim], element type `dtype`
-  // [num_blocks, block_size, num_kv_heads, head_dim], element type `dtype`
+  // [num_blocks, block_size, num_kv_heads, head_dim], element type `kv_dtype`
   void* k_cache = nullptr;
   void* v_cache = nullptr;  // as k_cache
+  DType kv_dtype = DType::kBF16;  // `dtype`, or kFP8E4M3 with bf16 `dtype`
+  float k_scale = 1.0f;           // fp8 cache: the stored element is k / k_scale
+  float v_scale = 1.0f;
   int num_tokens = 0;
   int num_heads = 0;
   int num_kv_heads = 0;

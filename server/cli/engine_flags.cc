@@ -22,6 +22,8 @@ ABSL_FLAG(bool, enforce_eager, false, "CUDA: no CUDA graphs for decode steps");
 ABSL_FLAG(std::string, dtype, "auto",
           "auto (CUDA: bfloat16), bfloat16 or float32 (CUDA's exact mode; the CPU backend is "
           "always float32)");
+ABSL_FLAG(std::string, kv_cache_dtype, "auto",
+          "auto (the same as --dtype) or fp8 (CUDA, bfloat16: e4m3 KV cache, half the bytes)");
 
 namespace stride::server::cli {
 
@@ -51,6 +53,7 @@ absl::StatusOr<engine::EngineOptions> EngineOptionsFromFlags() {
   options.gpu_memory_utilization = absl::GetFlag(FLAGS_gpu_memory_utilization);
   options.enable_cuda_graphs = !absl::GetFlag(FLAGS_enforce_eager);
   options.dtype = absl::GetFlag(FLAGS_dtype);
+  options.kv_cache_dtype = absl::GetFlag(FLAGS_kv_cache_dtype);
   return options;
 }
 

@@ -1,5 +1,6 @@
 // A device tensor whose element type is a run-time kernels::DType, for the tests of kernels that
-// take `dtype` (embedding, norm, activation, RoPE): the same test body runs in bf16 and in fp32.
+// take `dtype` (embedding, norm, activation, RoPE): the same test body runs in bf16 and in fp32
+// (and, for KV caches, fp8 e4m3).
 // Host values are floats both ways; RandomValuesFor gives inputs both backends see exactly.
 #pragma once
 
@@ -24,12 +25,14 @@ class DeviceTensor {
       : dtype_(dtype), n_(n), bytes_(n * kernels::DTypeBytes(dtype)) {
     bytes_.Poison();
   }
-  // `values` rounded to `dtype` (to nearest, for bf16).
+  // `values` rounded to `dtype` (to nearest; fp8 e4m3 saturated, scale 1).
   DeviceTensor(const std::vector<float>& values, kernels::DType dtype)
       : DeviceTensor(values.size(), dtype) {
     std::vector<uint8_t> host(bytes_.size());
     if (dtype_ == kernels::DType::kF32) {
       std::memcpy(host.data(), values.data(), host.size());
+    } else if (dtype_ == kernels::DType::kFP8E4M3) {
+      std::memcpy(host.data(), ToFp8(values, 1.0f).data(), host.size());
     } else {
       std::memcpy(host.data(), ToBf16(values).data(), host.size());
     }
@@ -46,6 +49,11 @@ class DeviceTensor {
       std::vector<float> out(n_);
       std::memcpy(out.data(), host.data(), host.size());
       return out;
+    }
+    if (dtype_ == kernels::DType::kFP8E4M3) {  // the elements as stored (not times a scale)
+      std::vector<__nv_fp8_e4m3> out(n_);
+      std::memcpy(out.data(), host.data(), host.size());
+      return Fp8Values(out, 1.0f);
     }
     std::vector<__nv_bfloat16> out(n_);
     std::memcpy(out.data(), host.data(), host.size());
@@ -66,9 +74,11 @@ inline std::vector<float> RandomValuesFor(kernels::DType dtype, size_t n, float 
                                        : RandomBf16Values(n, scale, rng);
 }
 
-// Test-name suffix for a DType parameter: "BF16" or "F32".
+// Test-name suffix for a DType parameter: "BF16", "F32" or "FP8E4M3".
 inline std::string DTypeName(const ::testing::TestParamInfo<kernels::DType>& info) {
-  return info.param == kernels::DType::kF32 ? "F32" : "BF16";
+  return info.param == kernels::DType::kF32       ? "F32"
+         : info.param == kernels::DType::kFP8E4M3 ? "FP8E4M3"
+                                                  : "BF16";
 }
 
 }  // namespace stride::testing::gpu

@@ -1,7 +1,9 @@
 // The fused bias + q/k-norm + RoPE + paged KV write against cpu::RmsNorm, cpu::ApplyRope and
 // cpu::WriteKvCache, for Llama-3 (llama3 RoPE), Qwen2-like (bias) and Qwen3-like (q/k norm, yarn)
-// shapes, in bf16 and in fp32. One token of each case has slot -1 (k and v not cached), and every
-// cache value outside the mapped slots, including the slot just before the cache, must stay NaN.
+// shapes, in bf16, in fp32, and in bf16 with an fp8 e4m3 cache (scales 0.5 for k, 2 for v: the
+// cache holds k / 0.5 and v / 2). One token of each case has slot -1 (k and v not cached), and
+// every cache value outside the mapped slots, including the slot just before the cache, must stay
+// NaN.
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -30,10 +32,14 @@ struct Case {
   int tokens;
 };
 
+// The parameter is the cache's element type; activations are fp32 for an fp32 cache, else bf16.
 class RopeKvCacheKernel : public ::testing::TestWithParam<DType> {};
 
 TEST_P(RopeKvCacheKernel, MatchesCpuOps) {
-  const DType dtype = GetParam();
+  const DType kv_dtype = GetParam();
+  const DType dtype = kv_dtype == DType::kF32 ? DType::kF32 : DType::kBF16;
+  const bool fp8 = kv_dtype == DType::kFP8E4M3;
+  const float k_scale = fp8 ? 0.5f : 1.0f, v_scale = fp8 ? 2.0f : 1.0f;
   // fp32: full-precision inputs and nothing rounded to bf16; what is left is the GPU's float sum
   // of squares and rsqrtf (q/k norm) and sincosf (<= 2 ulp) against the CPU's double sum and
   // double cos/sin, a few ulp: ~1e-6 at most.
@@ -100,7 +106,8 @@ TEST_P(RopeKvCacheKernel, MatchesCpuOps) {
     DeviceArray<int32_t> d_positions(positions);
     DeviceArray<int64_t> d_slots(slots);
     DeviceArray<float> d_inv_freq(freqs.inv_freq);
-    DeviceTensor d_q(q.size(), dtype), d_k_cache(cache_size, dtype), d_v_cache(cache_size, dtype);
+    DeviceTensor d_q(q.size(), dtype), d_k_cache(cache_size, kv_dtype),
+        d_v_cache(cache_size, kv_dtype);
     kernels::RopeKvCacheParams p;
     p.qkv = d_qkv.get();
     p.bias = c.bias ? d_bias.get() : nullptr;
@@ -119,6 +126,9 @@ TEST_P(RopeKvCacheKernel, MatchesCpuOps) {
     p.num_kv_heads = c.kv_heads;
     p.head_dim = c.head_dim;
     p.dtype = dtype;
+    p.kv_dtype = kv_dtype;
+    p.k_scale = k_scale;
+    p.v_scale = v_scale;
     GPU_CHECK(kernels::LaunchRopeKvCache(p, nullptr));
     GPU_CHECK(cudaDeviceSynchronize());
 
@@ -139,8 +149,17 @@ TEST_P(RopeKvCacheKernel, MatchesCpuOps) {
       return out;
     };
     const std::vector<float> gpu_k = d_k_cache.Download(), gpu_v = d_v_cache.Download();
-    EXPECT_LT(RelativeError(gather(gpu_k), gather(k_cache)), tolerance);
-    EXPECT_LT(RelativeError(gather(gpu_v), gather(v_cache)), tolerance);
+    if (fp8) {  // the stored elements against the reference divided by the scale, in e4m3
+      auto stored = [](const std::vector<float>& values, float scale) {
+        return Fp8Values(ToFp8(values, scale), 1.0f);
+      };
+      // Elements within rounding of an e4m3 tie may land one step apart (6 %), a few at most.
+      EXPECT_LT(RelativeError(gather(gpu_k), stored(gather(k_cache), k_scale)), 1e-2);
+      EXPECT_LT(RelativeError(gather(gpu_v), stored(gather(v_cache), v_scale)), 1e-2);
+    } else {
+      EXPECT_LT(RelativeError(gather(gpu_k), gather(k_cache)), tolerance);
+      EXPECT_LT(RelativeError(gather(gpu_v), gather(v_cache)), tolerance);
+    }
     int64_t written_outside = 0;
     for (const std::vector<float>* cache : {&gpu_k, &gpu_v}) {
       for (int s = 0; s <= num_slots; ++s) {
@@ -154,8 +173,31 @@ TEST_P(RopeKvCacheKernel, MatchesCpuOps) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(DTypes, RopeKvCacheKernel, ::testing::Values(DType::kBF16, DType::kF32),
-                         DTypeName);
+INSTANTIATE_TEST_SUITE_P(DTypes, RopeKvCacheKernel,
+                         ::testing::Values(DType::kBF16, DType::kF32, DType::kFP8E4M3), DTypeName);
+
+TEST(RopeKvCacheKernelParams, RejectsBadCacheTypesAndScales) {
+  kernels::RopeKvCacheParams p;
+  p.num_tokens = 1;
+  p.num_heads = 1;
+  p.num_kv_heads = 1;
+  p.head_dim = 16;
+  p.dtype = DType::kF32;
+  p.kv_dtype = DType::kBF16;  // must match fp32 activations
+  EXPECT_EQ(kernels::LaunchRopeKvCache(p, nullptr), cudaErrorInvalidValue);
+  p.kv_dtype = DType::kFP8E4M3;  // fp8 caches go with bf16 activations
+  EXPECT_EQ(kernels::LaunchRopeKvCache(p, nullptr), cudaErrorInvalidValue);
+  p.dtype = DType::kBF16;
+  p.k_scale = 0.0f;
+  EXPECT_EQ(kernels::LaunchRopeKvCache(p, nullptr), cudaErrorInvalidValue);
+  p.k_scale = 1.0f;
+  p.v_scale = INFINITY;
+  EXPECT_EQ(kernels::LaunchRopeKvCache(p, nullptr), cudaErrorInvalidValue);
+  p.dtype = DType::kFP8E4M3;  // not an activation type
+  p.v_scale = 1.0f;
+  EXPECT_EQ(kernels::LaunchRopeKvCache(p, nullptr), cudaErrorInvalidValue);
+  EXPECT_EQ(cudaGetLastError(), cudaSuccess);
+}
 
 }  // namespace
 }  // namespace stride::testing::gpu

@@ -124,9 +124,10 @@ class CudaModelRunner : public ModelRunner {
   void Gemm(const void* x, const void* w, void* y, int m, int n, int k,
             kernels::GemmOutput out = kernels::GemmOutput::kBF16);
   bool exact() const { return dtype_ == kernels::DType::kF32; }
-  // `elems` elements of the run's dtype past `base`.
-  void* At(const DeviceBuffer& buffer, int64_t elems) const {
-    return buffer.get<char>() + elems * static_cast<int64_t>(elem_bytes_);
+  // Layer `layer`'s K (or V) cache in the pool.
+  void* KvCache(int layer, bool v) const {
+    return kv_pool_.get<char>() + (2 * kv_layer_elems_ * layer + (v ? kv_layer_elems_ : 0)) *
+                                      static_cast<int64_t>(kv_elem_bytes_);
   }
   // act = silu(gate) * up of the fused gate_up projection of `layer`'s input hidden_.
   void GateUpSilu(int layer, int m);
@@ -136,6 +137,8 @@ class CudaModelRunner : public ModelRunner {
   CudaRunnerOptions options_;
   kernels::DType dtype_;
   size_t elem_bytes_;
+  kernels::DType kv_dtype_;
+  size_t kv_elem_bytes_;
   CudaWeights weights_;
   std::vector<int> layer_group_;
   int num_sms_ = 0;
@@ -169,7 +172,9 @@ CudaModelRunner::CudaModelRunner(const model::ModelConfig& config,
       kv_(kv),
       options_(options),
       dtype_(options.dtype),
-      elem_bytes_(kernels::DTypeBytes(options.dtype)) {
+      elem_bytes_(kernels::DTypeBytes(options.dtype)),
+      kv_dtype_(options.kv_dtype),
+      kv_elem_bytes_(kernels::DTypeBytes(options.kv_dtype)) {
   STRIDE_CUDA_CHECK(cudaSetDevice(options.device));
   STRIDE_CUDA_CHECK(
       cudaDeviceGetAttribute(&num_sms_, cudaDevAttrMultiProcessorCount, options.device));
@@ -185,7 +190,7 @@ CudaModelRunner::CudaModelRunner(const model::ModelConfig& config,
   qkv_width_ = (config.num_heads + 2 * config.num_kv_heads) * config.head_dim;
   kv_layer_elems_ =
       static_cast<int64_t>(kv.num_blocks) * kv.block_size * config.num_kv_heads * config.head_dim;
-  kv_pool_.Reserve(elem_bytes_ * 2 * kv_layer_elems_ * config.num_layers);
+  kv_pool_.Reserve(kv_elem_bytes_ * 2 * kv_layer_elems_ * config.num_layers);
   // The null block is read (masked) by no kernel, but keep the pool free of stale NaNs anyway.
   STRIDE_CUDA_CHECK(cudaMemset(kv_pool_.get(), 0, kv_pool_.bytes()));
 
@@ -308,8 +313,8 @@ void CudaModelRunner::GateUpSilu(int layer, int m) {
 void CudaModelRunner::Attention(int layer, const StepView& step) {
   const StepLayout& l = step.layout;
   const int group = layer_group_[layer];
-  void* k_cache = At(kv_pool_, 2 * kv_layer_elems_ * layer);
-  void* v_cache = At(kv_pool_, 2 * kv_layer_elems_ * layer + kv_layer_elems_);
+  void* k_cache = KvCache(layer, false);
+  void* v_cache = KvCache(layer, true);
   const int32_t* tables =
       Meta<int32_t>(l.block_tables) + static_cast<size_t>(group) * l.num_seqs * l.width;
   const int window = kv_.groups[group].sliding_window;
@@ -329,6 +334,7 @@ void CudaModelRunner::Attention(int layer, const StepView& step) {
   rope.q_out = q_.get();
   rope.k_cache = k_cache;
   rope.v_cache = v_cache;
+  rope.kv_dtype = kv_dtype_;
   rope.num_tokens = l.num_tokens;
   rope.num_heads = config_.num_heads;
   rope.num_kv_heads = config_.num_kv_heads;
@@ -359,8 +365,9 @@ void CudaModelRunner::Attention(int layer, const StepView& step) {
     kernels::PagedDecodeParams d;
     d.q = q_.get<bf16>();
     d.out = attn_.get<bf16>();
-    d.k_cache = static_cast<const bf16*>(k_cache);
-    d.v_cache = static_cast<const bf16*>(v_cache);
+    d.k_cache = k_cache;
+    d.v_cache = v_cache;
+    d.kv_dtype = kv_dtype_;
     d.block_tables = tables;
     d.max_blocks_per_seq = l.width;
     d.context_lens = Meta<int32_t>(l.context_lens);
@@ -380,8 +387,9 @@ void CudaModelRunner::Attention(int layer, const StepView& step) {
     kernels::PagedPrefillParams p;
     p.q = q_.get<bf16>();
     p.out = attn_.get<bf16>();
-    p.k_cache = static_cast<const bf16*>(k_cache);
-    p.v_cache = static_cast<const bf16*>(v_cache);
+    p.k_cache = k_cache;
+    p.v_cache = v_cache;
+    p.kv_dtype = kv_dtype_;
     p.block_tables = tables;
     p.max_blocks_per_seq = l.width;
     p.query_start = Meta<int32_t>(l.query_start);
@@ -702,14 +710,15 @@ StepOutput CudaModelRunner::Execute(const SchedulerOutput& output) {
 }  // namespace
 
 int64_t CudaKvBytesPerBlock(const model::ModelConfig& config, int block_size,
-                            kernels::DType dtype) {
+                            kernels::DType kv_dtype) {
   return 2LL * config.num_layers * block_size * config.num_kv_heads * config.head_dim *
-         static_cast<int64_t>(kernels::DTypeBytes(dtype));
+         static_cast<int64_t>(kernels::DTypeBytes(kv_dtype));
 }
 
 absl::StatusOr<int> CudaKvBlocksForMemory(const model::ModelConfig& config, int block_size,
                                           double gpu_memory_utilization, int max_num_batched_tokens,
-                                          int device, kernels::DType dtype) {
+                                          int device, kernels::DType dtype,
+                                          kernels::DType kv_dtype) {
   if (!(gpu_memory_utilization > 0.0 && gpu_memory_utilization <= 1.0)) {
     return absl::InvalidArgumentError("--gpu-memory-utilization must be in (0, 1]");
   }
@@ -732,7 +741,7 @@ absl::StatusOr<int> CudaKvBlocksForMemory(const model::ModelConfig& config, int 
   const int64_t used_by_others = static_cast<int64_t>(total_bytes - free_bytes);
   const int64_t budget = static_cast<int64_t>(gpu_memory_utilization * total_bytes) -
                          used_by_others - CudaWeightBytes(config, dtype) - activations;
-  const int64_t per_block = CudaKvBytesPerBlock(config, block_size, dtype);
+  const int64_t per_block = CudaKvBytesPerBlock(config, block_size, kv_dtype);
   if (budget < 2 * per_block) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "no room for the KV cache: ", gpu_memory_utilization, " of ", total_bytes >> 20,
@@ -744,6 +753,12 @@ absl::StatusOr<int> CudaKvBlocksForMemory(const model::ModelConfig& config, int 
 absl::StatusOr<std::unique_ptr<ModelRunner>> CreateCudaModelRunner(
     const model::ModelConfig& config, const model::ModelWeights& weights,
     const kvcache::KvCacheConfig& kv, const CudaRunnerOptions& options) {
+  const bool fp8_kv = options.kv_dtype == kernels::DType::kFP8E4M3;
+  if (options.dtype == kernels::DType::kFP8E4M3 ||
+      (options.kv_dtype != options.dtype && !(fp8_kv && options.dtype == kernels::DType::kBF16))) {
+    return absl::InvalidArgumentError(
+        "the CUDA backend's KV cache is of the model's dtype, or fp8 with bfloat16");
+  }
   if (options.dtype == kernels::DType::kF32) {
     if (config.head_dim <= 0 || config.head_dim % 2 != 0 || config.head_dim > 256) {
       return absl::UnimplementedError(

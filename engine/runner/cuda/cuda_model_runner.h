@@ -24,6 +24,9 @@ struct CudaRunnerOptions {
   // math, fp32 attention kernel, no skinny GEMM): for reference runs, about 2x the memory and
   // several times slower than bf16.
   kernels::DType dtype = kernels::DType::kBF16;
+  // Element type of the KV cache: `dtype`, or kFP8E4M3 with bf16 (`--kv-cache-dtype fp8`: half
+  // the KV bytes, per-tensor scales of 1 as vLLM uses without calibrated scales).
+  kernels::DType kv_dtype = kernels::DType::kBF16;
   bool enable_cuda_graphs = true;
   int max_graph_batch = 256;  // decode steps with more sequences run eagerly
   // Steps with at most this many token rows run the projections through the skinny-GEMM kernel
@@ -46,9 +49,9 @@ absl::StatusOr<std::unique_ptr<ModelRunner>> CreateCudaModelRunner(
     const model::ModelConfig& config, const model::ModelWeights& weights,
     const kvcache::KvCacheConfig& kv, const CudaRunnerOptions& options = {});
 
-// Bytes of KV cache per block across all layers (K and V of `dtype`).
+// Bytes of KV cache per block across all layers (K and V of `kv_dtype`).
 int64_t CudaKvBytesPerBlock(const model::ModelConfig& config, int block_size,
-                            kernels::DType dtype = kernels::DType::kBF16);
+                            kernels::DType kv_dtype = kernels::DType::kBF16);
 
 // How many KV blocks fit once weights and activations for max_num_batched_tokens are set aside,
 // keeping the process's total use of the device under gpu_memory_utilization of its memory.
@@ -56,6 +59,7 @@ int64_t CudaKvBytesPerBlock(const model::ModelConfig& config, int block_size,
 absl::StatusOr<int> CudaKvBlocksForMemory(const model::ModelConfig& config, int block_size,
                                           double gpu_memory_utilization,
                                           int max_num_batched_tokens, int device = 0,
-                                          kernels::DType dtype = kernels::DType::kBF16);
+                                          kernels::DType dtype = kernels::DType::kBF16,
+                                          kernels::DType kv_dtype = kernels::DType::kBF16);
 
 }  // namespace stride::engine::runner::cuda

@@ -2,7 +2,7 @@
 // GEMM, 4.28 TB/s copy) or references. `--kernels` or `--model` runs one half; `--quick` keeps
 // the model part short; `--offline=N[,IN,OUT]` runs only the engine throughput benchmark (N prompts
 // of IN tokens generating OUT, default 1000/1000; with `--max-num-seqs=K` and
-// `--gemm-candidates=N` for the engine); `--breakdown` only the batch-1 step breakdown
+// `--gemm-candidates=N` and `--fp8-kv-cache` for the engine); `--breakdown` only the batch-1 step breakdown
 // and the skinny-GEMM table (decode_breakdown_bench.cc); `--decode-attention` or
 // `--prefill-attention` only that kernel's benchmark; `--gemm-tuning` the cuBLASLt heuristic
 // against measured selection per Llama-8B shape (gemm_tuning_bench.cc).
@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::sscanf(argv[i], "--max-num-seqs=%d", &offline.max_num_seqs) == 1) continue;
     if (std::sscanf(argv[i], "--gemm-candidates=%d", &offline.gemm_candidates) == 1) continue;
+    if (std::strcmp(argv[i], "--fp8-kv-cache") == 0) offline.fp8_kv_cache = true;
     if (std::strcmp(argv[i], "--gemm-tuning") == 0) {
       stride::testing::gpu::RunGemmTuningBenchmarks();
       return 0;

@@ -58,6 +58,7 @@ struct OfflineOptions {
   int output_len = 1000;
   int max_num_seqs = 256;
   int gemm_candidates = 1;         // cuBLASLt algorithms timed per decode GEMM shape
+  bool fp8_kv_cache = false;       // --kv-cache-dtype fp8
 };
 void RunOfflineBenchmark(const OfflineOptions& options);
 

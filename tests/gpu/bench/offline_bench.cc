@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "engine/engine_factory.h"
 #include "tests/gpu/bench/bench_util.h"
 
@@ -25,6 +26,7 @@ void RunOfflineBenchmark(const OfflineOptions& offline) {
   options.max_num_batched_tokens = 8192;
   options.max_num_seqs = offline.max_num_seqs;
   options.cuda_gemm_candidates = offline.gemm_candidates;
+  options.kv_cache_dtype = offline.fp8_kv_cache ? "fp8" : "auto";
   options.gpu_memory_utilization = 0.9;
   const auto t_load = std::chrono::steady_clock::now();
   auto loaded = engine::CreateEngine(options);
@@ -79,11 +81,11 @@ void RunOfflineBenchmark(const OfflineOptions& offline) {
       num_prompts, input_len, output_len, static_cast<long long>(output_tokens), seconds,
       first_token_s, static_cast<long long>(stats.num_steps),
       static_cast<long long>(stats.num_preemptions), errors);
-  const std::string shape =
-      std::to_string(num_prompts) + "x" + std::to_string(input_len) + "/" +
-      std::to_string(output_len) + " engine, seqs " + std::to_string(offline.max_num_seqs) +
-      (offline.gemm_candidates != 1 ? ", gemm candidates " + std::to_string(offline.gemm_candidates)
-                                    : "");
+  const std::string shape = absl::StrCat(
+      num_prompts, "x", input_len, "/", output_len, " engine, seqs ", offline.max_num_seqs,
+      offline.gemm_candidates != 1 ? absl::StrCat(", gemm candidates ", offline.gemm_candidates)
+                                   : "",
+      offline.fp8_kv_cache ? ", fp8 KV" : "");
   Report("offline_output_tok_per_s", shape, output_tokens / seconds, "tok/s", 10000, "target");
 }
 

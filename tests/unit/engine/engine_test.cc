@@ -40,6 +40,17 @@ TEST(CreateEngine, DtypeIsCheckedAgainstTheBackend) {
   EXPECT_NE(bf16.status().message().find("float32"), std::string::npos) << bf16.status();
   options.dtype = "half";
   EXPECT_EQ(CreateEngine(options).status().code(), absl::StatusCode::kInvalidArgument);
+  options.dtype = "auto";
+  options.kv_cache_dtype = "fp8";  // a CUDA bfloat16 feature
+  auto fp8 = CreateEngine(options);
+  EXPECT_EQ(fp8.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(fp8.status().message().find("CUDA"), std::string::npos) << fp8.status();
+  options.kv_cache_dtype = "int4";
+  EXPECT_EQ(CreateEngine(options).status().code(), absl::StatusCode::kInvalidArgument);
+  options.kv_cache_dtype = "auto";
+  auto loaded = CreateEngine(options);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->kv_cache_dtype, "float32");
 }
 
 GenerateRequest Request(int prompt_len, int max_tokens) {

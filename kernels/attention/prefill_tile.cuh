@@ -4,7 +4,12 @@
 // stays in shared memory and is re-read per 16-dim slice: at head_dim 128 the two blocks' O
 // accumulators (128 registers) and scores (64 for 64 keys) leave no room to keep it in registers.
 // Scores stay raw (unscaled) until the softmax, which folds the scale into the exponent's FMA.
+// An fp8 (e4m3) KV cache is widened to bf16 tiles in shared memory (WidenE4m3Rows) before these
+// pieces read it, so they see bf16 either way.
 #pragma once
+
+#include <cuda_fp16.h>
+#include <cuda_fp8.h>
 
 #include "kernels/attention/mma_tile.cuh"
 
@@ -154,6 +159,46 @@ __device__ __forceinline__ void AccumulatePv(const float (&s)[kRowBlocks][kKeys 
         Mma16816(o[b][2 * dp + 1], a[b], v_frag[2], v_frag[3]);
       }
     }
+  }
+}
+
+// Two e4m3 values (the low byte is the first) as a bf16 pair, exactly: e4m3 -> f16 is exact (one
+// cvt on sm_89+), and every e4m3 value, subnormals included, is a normal f16 and a normal bf16, so
+// f16 -> f32 -> bf16 is exact too. No scale is applied: the caller folds it into the math.
+__device__ __forceinline__ uint32_t E4m3x2ToBf16x2(uint32_t bits) {
+  const __half2_raw h =
+      __nv_cvt_fp8x2_to_halfraw2(static_cast<__nv_fp8x2_storage_t>(bits & 0xffffu), __NV_E4M3);
+  const float2 f = __half22float2(__half2(h));
+  return PackBf16(f.x, f.y);
+}
+
+// Widens kRowsWide rows of D e4m3 values (D bytes a row, contiguous) into bf16 rows with a stride
+// of kStride elements, the CTA's kThreads threads sharing the work: 8 values a step, as one 8-byte
+// load and one 16-byte store, so consecutive threads touch consecutive bytes (no bank conflicts
+// at D >= 64). The caller synchronises before and after.
+template <int D, int kRowsWide, int kStride, int kThreads>
+__device__ __forceinline__ void WidenE4m3Rows(const unsigned char* src, __nv_bfloat16* dst) {
+  constexpr int kPieces = D / 8;  // 8-value pieces per row
+  constexpr int kSteps = kRowsWide * kPieces / kThreads;
+  static_assert(kSteps >= 1 && kSteps * kThreads == kRowsWide * kPieces);
+  // 8 steps' loads in flight; below sm_89 the conversion is emulated in software, and at D = 128
+  // any unrolling there spills (ptxas -v).
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 890
+  constexpr int kUnroll = 1;
+#else
+  constexpr int kUnroll = 8;
+#endif
+#pragma unroll kUnroll
+  for (int step = 0; step < kSteps; ++step) {
+    const int i = step * kThreads + static_cast<int>(threadIdx.x);
+    const int row = i / kPieces, col = i % kPieces * 8;
+    const uint2 e = *reinterpret_cast<const uint2*>(src + row * D + col);
+    uint4 w;
+    w.x = E4m3x2ToBf16x2(e.x);
+    w.y = E4m3x2ToBf16x2(e.x >> 16);
+    w.z = E4m3x2ToBf16x2(e.y);
+    w.w = E4m3x2ToBf16x2(e.y >> 16);
+    *reinterpret_cast<uint4*>(dst + row * kStride + col) = w;
   }
 }
 

@@ -7,9 +7,18 @@
 // several splits each CTA writes an fp32 partial and its log-sum-exp to the workspace; with
 // split counters the last CTA of a (sequence, KV head) to finish merges them in the same launch
 // (and resets its counter), otherwise a second kernel does.
+// The KV cache is bf16 or fp8 e4m3 (a template parameter). fp8 halves the bytes; so that as many
+// bytes stay in flight, each warp keeps a 4-stage ring of fp8 tiles (3 tiles, 12 KB at d128, in
+// flight while one is computed, against bf16's one 8 KB tile), from which each lane converts its
+// own mma fragments in registers (paged_decode_common.cuh). The scales fold into the score scale
+// (k) and the output (v). The fp8 CTA keeps q in registers only, so at d128 it fits the same 3
+// CTAs per SM as bf16 (74,240 B of shared memory, 164 registers).
 // Launched with programmatic dependent launch: context_lens and the block table are constant for
 // the step (copied before its first kernel, never written by a kernel), so a CTA reads them and
 // computes its key range before WaitForPrecedingGrid(); q, K/V and the workspace only after.
+#include <cmath>
+#include <type_traits>
+
 #include "kernels/attention/mma_tile.cuh"
 #include "kernels/attention/paged_attention.h"
 #include "kernels/attention/paged_decode_common.cuh"
@@ -28,12 +37,30 @@ using decode::PartialLse;
 using decode::PartialOut;
 using decode::SplitRange;
 
-// kKeys keys per warp tile, kWarps warps per CTA (PagedDecodeParams::tile_keys / warps): q, then
-// per warp K[2][kKeys] and V[2][kKeys] (rows padded by 16 bytes), then the warps' row maxima and
-// sums. After the key loop a warp's K/V buffers hold its [kRows][D + 8] fp32 accumulator.
-template <int D, int kKeys, int kWarps>
+// Shared-memory tiles of a KV cache type: the element, the stages of a warp's cp.async ring and
+// the row stride in elements. bf16: double buffers, rows padded by 16 bytes (conflict-free
+// ldmatrix); fp8: 4 stages of rows padded as Fp8RowBytes says.
+template <int D, DType kCache>
+struct KvTiles {
+  static constexpr bool kFp8 = kCache == DType::kFP8E4M3;
+  using Elem = std::conditional_t<kFp8, uint8_t, __nv_bfloat16>;
+  static constexpr int kStages = kFp8 ? 4 : 2;
+  static constexpr int kStride = kFp8 ? decode::Fp8RowBytes<D>() : D + 8;
+  // One warp's K[kStages][kKeys] and V[kStages][kKeys], in bytes.
+  template <int kKeys>
+  static constexpr int WarpBytes() {
+    return 2 * kStages * kKeys * kStride * static_cast<int>(sizeof(Elem));
+  }
+};
+
+// kKeys keys per warp tile, kWarps warps per CTA (PagedDecodeParams::tile_keys / warps): q (bf16
+// only), then each warp's K/V stages, then the warps' row maxima and sums. After the key loop a
+// warp's K/V stages hold its [kRows][D + 8] fp32 accumulator.
+template <int D, int kKeys, int kWarps, DType kCache>
 constexpr int SharedBytes() {
-  return (kRows + kWarps * 4 * kKeys) * (D + 8) * static_cast<int>(sizeof(__nv_bfloat16)) +
+  using Tiles = KvTiles<D, kCache>;
+  const int q_bytes = Tiles::kFp8 ? 0 : kRows * (D + 8) * static_cast<int>(sizeof(__nv_bfloat16));
+  return q_bytes + kWarps * Tiles::template WarpBytes<kKeys>() +
          2 * kWarps * kRows * static_cast<int>(sizeof(float));
 }
 
@@ -41,20 +68,30 @@ __device__ __forceinline__ void PrefetchL2(const void* p) {
   asm volatile("prefetch.global.L2 [%0];" ::"l"(p));
 }
 
-template <int D, int kKeys, int kWarps>
+template <int D, int kKeys, int kWarps, DType kCache>
 __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodeParams p) {
-  constexpr int kStride = D + 8;
-  constexpr int kChunks = D / 8;          // 16-byte chunks per key row
-  constexpr int kKeyStep = 32 / kChunks;  // keys apart between one lane's chunks
-  constexpr int kPerLane = kKeys * kChunks / 32;
+  using Tiles = KvTiles<D, kCache>;
+  using Elem = typename Tiles::Elem;
+  constexpr bool kFp8 = Tiles::kFp8;
+  constexpr int kStages = Tiles::kStages;
+  constexpr int kStride = Tiles::kStride;
+  constexpr int kChunkElems = 16 / static_cast<int>(sizeof(Elem));
+  constexpr int kChunks = D / kChunkElems;  // 16-byte chunks per key row
+  constexpr int kKeyStep = 32 / kChunks;    // keys apart between one lane's chunks
+  // fp8 d16 has 16 chunks a tile: lanes 16..31 copy nothing.
+  constexpr bool kIdleLanes = kKeys * kChunks < 32;
+  constexpr int kPerLane = kIdleLanes ? 1 : kKeys * kChunks / 32;
   constexpr int kOutStride = D + 8;  // fp32 accumulator rows (conflict-free float2 stores)
-  static_assert(32 % kChunks == 0 && kPerLane * 32 == kKeys * kChunks, "tile / lane mapping");
-  static_assert(kRows * kOutStride * 4 <= 4 * kKeys * kStride * 2, "accumulator fits K/V buffers");
+  static_assert(32 % kChunks == 0 && (kIdleLanes || kPerLane * 32 == kKeys * kChunks),
+                "tile / lane mapping");
+  static_assert(kRows * kOutStride * 4 <= Tiles::template WarpBytes<kKeys>(),
+                "accumulator fits K/V buffers");
   extern __shared__ __align__(16) unsigned char shared_raw[];
-  __nv_bfloat16* q_s = reinterpret_cast<__nv_bfloat16*>(shared_raw);
-  __nv_bfloat16* kv_s = q_s + kRows * kStride;  // per warp: K[2][kKeys], V[2][kKeys]
+  __nv_bfloat16* q_s = reinterpret_cast<__nv_bfloat16*>(shared_raw);  // bf16 only
+  Elem* kv_s =
+      kFp8 ? reinterpret_cast<Elem*>(shared_raw) : reinterpret_cast<Elem*>(q_s + kRows * (D + 8));
   // [kWarps][kRows] each:
-  float* warp_max = reinterpret_cast<float*>(kv_s + kWarps * 4 * kKeys * kStride);
+  float* warp_max = reinterpret_cast<float*>(kv_s + kWarps * 2 * kStages * kKeys * kStride);
   float* warp_sum = warp_max + kWarps * kRows;
 
   const int seq = blockIdx.x, kv_head = blockIdx.y, split = blockIdx.z;
@@ -69,13 +106,11 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
   const int num_tiles = (key_end - key_begin + kKeys - 1) / kKeys;
   const int32_t* block_table = p.block_tables + static_cast<int64_t>(seq) * p.max_blocks_per_seq;
   const int64_t token_stride = static_cast<int64_t>(p.num_kv_heads) * D;
-  const __nv_bfloat16* k_head =
-      static_cast<const __nv_bfloat16*>(p.k_cache) + static_cast<int64_t>(kv_head) * D;
-  const __nv_bfloat16* v_head =
-      static_cast<const __nv_bfloat16*>(p.v_cache) + static_cast<int64_t>(kv_head) * D;
+  const Elem* k_head = static_cast<const Elem*>(p.k_cache) + static_cast<int64_t>(kv_head) * D;
+  const Elem* v_head = static_cast<const Elem*>(p.v_cache) + static_cast<int64_t>(kv_head) * D;
 
-  __nv_bfloat16* k_w = kv_s + warp * 4 * kKeys * kStride;  // [2][kKeys][kStride]
-  __nv_bfloat16* v_w = k_w + 2 * kKeys * kStride;
+  Elem* k_w = kv_s + warp * 2 * kStages * kKeys * kStride;  // [kStages][kKeys][kStride]
+  Elem* v_w = k_w + kStages * kKeys * kStride;
   // Lane l copies chunk l % kChunks of keys l / kChunks + j * kKeyStep of a tile; `blocks`
   // holds the block ids of those keys for the next tile to issue (fetched a tile ahead).
   const int lane_chunk = lane % kChunks, lane_key = lane / kChunks;
@@ -89,6 +124,7 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
     }
   };
   auto issue_tile = [&](int tile, int buffer) {
+    if (kIdleLanes && lane_key >= kKeys) return;
     const int key0 = key_begin + tile * kKeys + lane_key;
 #pragma unroll
     for (int j = 0; j < kPerLane; ++j) {
@@ -97,9 +133,10 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
       const int64_t offset =
           valid ? (static_cast<int64_t>(blocks[j]) * p.block_size + key % p.block_size) *
                           token_stride +
-                      lane_chunk * 8
+                      lane_chunk * kChunkElems
                 : 0;
-      const int dst = (buffer * kKeys + lane_key + j * kKeyStep) * kStride + lane_chunk * 8;
+      const int dst =
+          (buffer * kKeys + lane_key + j * kKeyStep) * kStride + lane_chunk * kChunkElems;
       CpAsync16(k_w + dst, k_head + offset, valid);
       CpAsync16(v_w + dst, v_head + offset, valid);
     }
@@ -119,7 +156,7 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
         if (key < key_end && lane_chunk % 2 == 0) {  // one prefetch per 32-byte sector
           const int64_t offset =
               (static_cast<int64_t>(blocks[j]) * p.block_size + key % p.block_size) * token_stride +
-              lane_chunk * 8;
+              lane_chunk * kChunkElems;
           PrefetchL2(k_head + offset);
           PrefetchL2(v_head + offset);
         }
@@ -127,44 +164,70 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
     }
   }
   WaitForPrecedingGrid();  // q, K/V and the workspace are written by earlier kernels
-  for (int i = threadIdx.x; i < kRows * kChunks; i += blockDim.x) {
-    const int r = i / kChunks, c = i % kChunks;
-    const bool valid = r < group;
-    const __nv_bfloat16* src =
-        valid ? p.q + (static_cast<int64_t>(seq) * p.num_heads + kv_head * group + r) * D + c * 8
-              : p.q;
-    CpAsync16(q_s + r * kStride + c * 8, src, valid);
+  if constexpr (!kFp8) {
+    for (int i = threadIdx.x; i < kRows * kChunks; i += blockDim.x) {
+      const int r = i / kChunks, c = i % kChunks;
+      const bool valid = r < group;
+      const __nv_bfloat16* src =
+          valid ? p.q + (static_cast<int64_t>(seq) * p.num_heads + kv_head * group + r) * D + c * 8
+                : p.q;
+      CpAsync16(q_s + r * kStride + c * 8, src, valid);
+    }
+    CpAsyncCommit();
   }
-  CpAsyncCommit();
-  if (warp < num_tiles) {
-    issue_tile(warp, 0);
-    if (warp + kWarps < num_tiles) fetch_blocks(warp + kWarps);
+  // The first kStages - 1 tiles, one commit group each (empty past the warp's last tile).
+#pragma unroll
+  for (int t = 0; t < kStages - 1; ++t) {
+    const int tile = warp + t * kWarps;
+    if (tile < num_tiles) {
+      issue_tile(tile, t);
+      if (tile + kWarps < num_tiles) fetch_blocks(tile + kWarps);
+    }
+    CpAsyncCommit();
   }
-  CpAsyncCommit();
-  CpAsyncWait<1>();
-  __syncthreads();  // q_s ready (the first K/V tile may still be in flight)
   uint32_t q_frag[D / 16][4];
-  attention::LoadQFragments<D, kStride>(q_s, q_frag);
+  if constexpr (kFp8) {
+    // While the first tiles arrive.
+    decode::LoadFp8QFragments<D>(
+        p.q + (static_cast<int64_t>(seq) * p.num_heads + kv_head * group) * D, group, q_frag);
+  } else {
+    CpAsyncWait<1>();
+    __syncthreads();  // q_s ready (the first K/V tile may still be in flight)
+    attention::LoadQFragments<D, kStride>(q_s, q_frag);
+  }
   float o[D / 8][4];
 #pragma unroll
   for (int n = 0; n < D / 8; ++n) o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.0f;
   RowState state;
-  const float scale_log2 = p.scale * kLog2e;
+  // fp8: a key element e means e * k_scale, and q carries 2^-8 (kFp8QScale).
+  const float scale_log2 =
+      kFp8 ? p.scale * kLog2e * (p.k_scale / decode::kFp8QScale) : p.scale * kLog2e;
 
   for (int tile = warp, i = 0; tile < num_tiles; tile += kWarps, ++i) {
-    CpAsyncWait<0>();
+    CpAsyncWait<kStages - 2>();  // this warp's tile i has landed
     __syncwarp();
-    if (tile + kWarps < num_tiles) {
-      issue_tile(tile + kWarps, (i + 1) & 1);
-      if (tile + 2 * kWarps < num_tiles) fetch_blocks(tile + 2 * kWarps);
+    // Refill the stage computed in the previous iteration with the tile kStages - 1 ahead.
+    if (tile + (kStages - 1) * kWarps < num_tiles) {
+      issue_tile(tile + (kStages - 1) * kWarps, (i + kStages - 1) % kStages);
+      if (tile + kStages * kWarps < num_tiles) fetch_blocks(tile + kStages * kWarps);
     }
     CpAsyncCommit();
-    const int buffer = i & 1;
+    const int buffer = i % kStages;
+    const Elem* k_tile = k_w + buffer * kKeys * kStride;
+    const Elem* v_tile = v_w + buffer * kKeys * kStride;
     float s[kKeys / 8][4];
-    attention::QkScores<D, kKeys, kStride>(q_frag, k_w + buffer * kKeys * kStride, s);
+    if constexpr (kFp8) {
+      decode::Fp8QkScores<D, kKeys, kStride>(q_frag, k_tile, s);
+    } else {
+      attention::QkScores<D, kKeys, kStride>(q_frag, k_tile, s);
+    }
     decode::ScaleAndMaskScores<kKeys>(s, key_begin + tile * kKeys, key_end, lane, scale_log2);
     attention::OnlineSoftmax<D, kKeys>(s, o, state);
-    attention::AccumulatePv<D, kKeys, kStride>(s, v_w + buffer * kKeys * kStride, o);
+    if constexpr (kFp8) {
+      decode::Fp8AccumulatePv<D, kKeys, kStride>(s, v_tile, o);
+    } else {
+      attention::AccumulatePv<D, kKeys, kStride>(s, v_tile, o);
+    }
     __syncwarp();
   }
   CpAsyncWait<0>();
@@ -197,9 +260,12 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
   __syncthreads();
 
   const float* acc = reinterpret_cast<const float*>(kv_s);
-  constexpr int kWarpFloats = 4 * kKeys * kStride / 2;  // one warp's K/V buffers, in floats
+  // One warp's K/V stages, in floats.
+  constexpr int kWarpFloats = Tiles::template WarpBytes<kKeys>() / 4;
   for (int i = threadIdx.x; i < group * D; i += blockDim.x) {
-    const int row = i / D, d = i % D;
+    const int row = i / D, col = i % D;
+    // fp8: the accumulator's columns are a permutation of the head dims.
+    const int d = kFp8 ? decode::Fp8OutputDim<D>(col) : col;
     float row_max = -INFINITY;
     for (int w = 0; w < kWarps; ++w) row_max = fmaxf(row_max, warp_max[w * kRows + row]);
     float sum = 0.0f, total = 0.0f;
@@ -207,15 +273,16 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
     for (int w = 0; w < kWarps; ++w) {
       const float m = warp_max[w * kRows + row];
       if (m != -INFINITY) sum += warp_sum[w * kRows + row] * exp2f(m - row_max);
-      total += acc[w * kWarpFloats + row * kOutStride + d];
+      total += acc[w * kWarpFloats + row * kOutStride + col];
     }
-    const float value = sum > 0.0f ? total / sum : 0.0f;
+    float value = sum > 0.0f ? total / sum : 0.0f;
+    if constexpr (kFp8) value *= p.v_scale;  // a value element e means e * v_scale
     const int64_t head = static_cast<int64_t>(seq) * p.num_heads + kv_head * group + row;
     if (p.num_splits == 1) {
       p.out[head * D + d] = __float2bfloat16(value);
     } else {
       PartialOut(p)[(head * p.num_splits + split) * D + d] = value;
-      if (d == 0) {
+      if (col == 0) {
         PartialLse(p)[head * p.num_splits + split] = sum > 0.0f ? row_max + log2f(sum) : -INFINITY;
       }
     }
@@ -243,27 +310,27 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
   decode::MergeSplits<D>(p, seq, kv_head, reinterpret_cast<float*>(kv_s));  // K/V buffers are idle
 }
 
-template <int D, int kKeys, int kWarps>
+template <int D, int kKeys, int kWarps, DType kCache>
 cudaError_t LaunchVariant(PagedDecodeParams p, cudaStream_t stream) {
-  constexpr int kShared = SharedBytes<D, kKeys, kWarps>();
-  constexpr int kKvFloats = kWarps * 4 * kKeys * (D + 8) / 2;  // the fused merge's scratch
+  constexpr int kShared = SharedBytes<D, kKeys, kWarps, kCache>();
+  // The fused merge's scratch: the K/V stages.
+  constexpr int kKvFloats = kWarps * KvTiles<D, kCache>::template WarpBytes<kKeys>() / 4;
   const bool fused =
       p.num_splits > 1 && p.split_counters != nullptr && kRows * (p.num_splits + 1) <= kKvFloats;
   if (!fused) p.split_counters = nullptr;
   // Once per variant (never per launch): the dynamic shared-memory size, and the whole carveout
   // as shared memory so that three 73 KB CTAs fit on an SM.
+  constexpr auto kernel = PagedDecodeKernel<D, kKeys, kWarps, kCache>;
   static const cudaError_t attribute = [] {
-    const cudaError_t e = cudaFuncSetAttribute(
-        PagedDecodeKernel<D, kKeys, kWarps>, cudaFuncAttributeMaxDynamicSharedMemorySize, kShared);
+    const cudaError_t e =
+        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kShared);
     if (e != cudaSuccess) return e;
-    return cudaFuncSetAttribute(PagedDecodeKernel<D, kKeys, kWarps>,
-                                cudaFuncAttributePreferredSharedMemoryCarveout,
+    return cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout,
                                 cudaSharedmemCarveoutMaxShared);
   }();
   if (attribute != cudaSuccess) return attribute;
   const dim3 grid(p.num_seqs, p.num_kv_heads, p.num_splits);
-  cudaError_t e =
-      LaunchPdl(PagedDecodeKernel<D, kKeys, kWarps>, grid, dim3(kWarps * 32), kShared, stream, p);
+  cudaError_t e = LaunchPdl(kernel, grid, dim3(kWarps * 32), kShared, stream, p);
   if (e != cudaSuccess || p.num_splits == 1 || fused) return e;
   return decode::LaunchMergeSplits<D>(p, stream);
 }
@@ -279,10 +346,16 @@ cudaError_t Launch(PagedDecodeParams p, cudaStream_t stream) {
   const bool latency_bound = ctas <= decode::MultiprocessorCount();
   if (p.tile_keys == 0 && p.warps == 0 && latency_bound) keys = 16, warps = 8;
   p.l2_prefetch = p.l2_prefetch && latency_bound;
-  if (keys == 32 && warps == 4) return LaunchVariant<D, 32, 4>(p, stream);
-  if (keys == 16 && warps == 4) return LaunchVariant<D, 16, 4>(p, stream);
-  if (keys == 16 && warps == 8) return LaunchVariant<D, 16, 8>(p, stream);
-  if (keys == 32 && warps == 2) return LaunchVariant<D, 32, 2>(p, stream);
+  constexpr DType kBf16 = DType::kBF16, kFp8 = DType::kFP8E4M3;
+  if (p.kv_dtype == kFp8) {  // the default tiling and the latency-bound grids' only
+    if (keys == 16 && warps == 4) return LaunchVariant<D, 16, 4, kFp8>(p, stream);
+    if (keys == 16 && warps == 8) return LaunchVariant<D, 16, 8, kFp8>(p, stream);
+    return cudaErrorInvalidValue;
+  }
+  if (keys == 32 && warps == 4) return LaunchVariant<D, 32, 4, kBf16>(p, stream);
+  if (keys == 16 && warps == 4) return LaunchVariant<D, 16, 4, kBf16>(p, stream);
+  if (keys == 16 && warps == 8) return LaunchVariant<D, 16, 8, kBf16>(p, stream);
+  if (keys == 32 && warps == 2) return LaunchVariant<D, 32, 2, kBf16>(p, stream);
   return cudaErrorInvalidValue;
 }
 
@@ -307,6 +380,13 @@ size_t PagedDecodeWorkspaceBytes(int num_seqs, int num_heads, int head_dim, int 
 
 cudaError_t LaunchPagedDecode(const PagedDecodeParams& p, cudaStream_t stream) {
   if (p.num_seqs == 0) return cudaSuccess;
+  // The scales mean something only for fp8 (a bf16 launch ignores them).
+  const bool fp8 = p.kv_dtype == DType::kFP8E4M3;
+  const auto valid_scale = [](float s) { return std::isfinite(s) && s > 0.0f; };
+  if ((p.kv_dtype != DType::kBF16 && !fp8) ||
+      (fp8 && !(valid_scale(p.k_scale) && valid_scale(p.v_scale)))) {
+    return cudaErrorInvalidValue;
+  }
   if (p.num_kv_heads <= 0 || p.num_heads % p.num_kv_heads != 0 ||
       p.num_heads / p.num_kv_heads > kRows || p.num_splits < 1 ||
       p.num_splits > decode::kMaxSplits || (p.num_splits > 1 && p.workspace == nullptr) ||

@@ -1,10 +1,13 @@
 // Pieces of the paged decode kernel (paged_decode.cu: a CTA per (sequence, KV head, split)) kept
 // apart from its main loop: the split of a sequence's keys, the workspace layout of split
-// partials, score scaling and masking, and the split merge (in the decode launch through split
-// counters, or as its own kernel). Included only from .cu files.
+// partials, score scaling and masking, the split merge (in the decode launch through split
+// counters, or as its own kernel), and the warp-level tile math of the fp8 KV cache. Included
+// only from .cu files.
 #pragma once
 
 #include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_fp8.h>
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -136,5 +139,164 @@ cudaError_t LaunchMergeSplits(const PagedDecodeParams& p, cudaStream_t stream) {
 
 // SM count of the current device, read once (the devices of one process are alike).
 int MultiprocessorCount();
+
+// fp8 (e4m3) KV cache. The tiles are not widened into bf16 tiles in shared memory (that would
+// cost a second tile's space, i.e. the third CTA per SM, and a shared-memory round trip): each
+// lane loads the bytes of its own mma fragments (4-16 byte loads) and converts them in registers,
+// exactly, to f16 (cvt.rn.f16x2.e4m3x2, one instruction per two values; bf16 would take ~4), and
+// the MMAs run in f16 with fp32 accumulation. For that the head dims are permuted, which a dot
+// product and a weighted sum of rows both allow:
+//  * S = q k^T: fragment column 2c + j + 8h of k-step kk (c = lane % 4) is head dim
+//    c * D/4 + 4 kk + 2h + j, so a lane's K bytes of a key are D/4 contiguous bytes, each word one
+//    k-step's b0 (low half) and b1 (high half); q is loaded into its A fragments to match.
+//  * O += P v: column n of 8-column block dn is head dim n * D/8 + dn, so a lane's V bytes of a
+//    key are D/8 contiguous bytes, the two keys of a b register paired by a byte permute;
+//    Fp8OutputDim maps the accumulator's columns back.
+// Keys keep their order: masking and the softmax are the bf16 kernel's. q is carried as f16
+// times 2^-8 (the score scale takes 2^8 back): no overflow below |q| = 2^24, and components
+// below 2^-6 keep an absolute error under 2^-17.
+inline constexpr float kFp8QScale = 1.0f / 256.0f;
+
+// Bytes per fp8 key row in shared memory: 16 bytes of padding make the fragment loads of
+// d64 / d128 conflict-free (d128) or nearly so; d16 / d32 are best unpadded.
+template <int D>
+constexpr int Fp8RowBytes() {
+  return D >= 64 ? D + 16 : D;
+}
+
+// Four e4m3 values (bytes 0..3 of w) as two f16x2: bytes 0, 1 -> lo, bytes 2, 3 -> hi (the
+// lower byte in the lower half). Exact: every e4m3 value is an f16 normal number or zero.
+__device__ __forceinline__ void Fp8x4ToHalf2x2(uint32_t w, uint32_t& lo, uint32_t& hi) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 890
+  asm("{\n .reg .b16 l, h;\n mov.b32 {l, h}, %2;\n cvt.rn.f16x2.e4m3x2 %0, l;\n"
+      " cvt.rn.f16x2.e4m3x2 %1, h;\n}\n"
+      : "=r"(lo), "=r"(hi)
+      : "r"(w));
+#else
+  const __half2_raw l = __nv_cvt_fp8x2_to_halfraw2(static_cast<__nv_fp8x2_storage_t>(w), __NV_E4M3);
+  const __half2_raw h =
+      __nv_cvt_fp8x2_to_halfraw2(static_cast<__nv_fp8x2_storage_t>(w >> 16), __NV_E4M3);
+  lo = static_cast<uint32_t>(l.x) | (static_cast<uint32_t>(l.y) << 16);
+  hi = static_cast<uint32_t>(h.x) | (static_cast<uint32_t>(h.y) << 16);
+#endif
+}
+
+__device__ __forceinline__ uint32_t PackHalf2(float lo, float hi) {
+  const __half2 v = __floats2half2_rn(lo, hi);
+  return *reinterpret_cast<const uint32_t*>(&v);
+}
+
+// c += a b, mma.sync m16n8k16 with f16 inputs (fragment layouts as the bf16 Mma16816).
+__device__ __forceinline__ void MmaF16(float (&c)[4], const uint32_t (&a)[4], uint32_t b0,
+                                       uint32_t b1) {
+  asm("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, "
+      "{%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// kBytes (2, 4, 8 or a multiple of 16) bytes from 16-byte aligned memory as 32-bit words (a
+// 2-byte load fills the low half of w[0]).
+template <int kBytes>
+__device__ __forceinline__ void LoadWords(const void* p, uint32_t (&w)[(kBytes + 3) / 4]) {
+  if constexpr (kBytes == 2) {
+    w[0] = *static_cast<const uint16_t*>(p);
+  } else if constexpr (kBytes == 4) {
+    w[0] = *static_cast<const uint32_t*>(p);
+  } else if constexpr (kBytes == 8) {
+    const uint2 v = *static_cast<const uint2*>(p);
+    w[0] = v.x, w[1] = v.y;
+  } else {
+    static_assert(kBytes % 16 == 0, "2, 4, 8 or 16n bytes");
+#pragma unroll
+    for (int i = 0; i < kBytes / 16; ++i) {
+      const uint4 v = static_cast<const uint4*>(p)[i];
+      w[4 * i] = v.x, w[4 * i + 1] = v.y, w[4 * i + 2] = v.z, w[4 * i + 3] = v.w;
+    }
+  }
+}
+
+// A fragments of the 16 query rows q_rows[0..15] (row stride D; rows >= `rows` are zero) in
+// the permuted head-dim order, f16 times kFp8QScale. Plain loads: an earlier kernel wrote q.
+template <int D>
+__device__ __forceinline__ void LoadFp8QFragments(const __nv_bfloat16* q_rows, int rows,
+                                                  uint32_t (&q)[D / 16][4]) {
+  const int lane = threadIdx.x % 32, g = lane / 4, c = lane % 4;
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    uint32_t w[D / 8] = {};  // head dims c * D/4 .. + D/4 of row g + 8r, as bf16 pairs
+    if (g + 8 * r < rows) LoadWords<D / 2>(q_rows + (g + 8 * r) * D + c * (D / 4), w);
+#pragma unroll
+    for (int i = 0; i < D / 8; ++i) {
+      const float lo = __uint_as_float(w[i] << 16) * kFp8QScale;
+      const float hi = __uint_as_float(w[i] & 0xffff0000u) * kFp8QScale;
+      q[i / 2][r + 2 * (i % 2)] = PackHalf2(lo, hi);  // word 2kk: a0 / a1, word 2kk + 1: a2 / a3
+    }
+  }
+}
+
+// s[16 x kKeys] = q k^T over an fp8 K tile (kKeys rows of kRowBytes bytes in shared memory).
+template <int D, int kKeys, int kRowBytes>
+__device__ __forceinline__ void Fp8QkScores(const uint32_t (&q)[D / 16][4], const uint8_t* k,
+                                            float (&s)[kKeys / 8][4]) {
+  const int lane = threadIdx.x % 32, g = lane / 4, c = lane % 4;
+#pragma unroll
+  for (int nt = 0; nt < kKeys / 8; ++nt) {
+    s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.0f;
+    uint32_t w[D / 16];  // key nt * 8 + g, head dims c * D/4 .. + D/4: one word per k-step
+    LoadWords<D / 4>(k + (nt * 8 + g) * kRowBytes + c * (D / 4), w);
+#pragma unroll
+    for (int kk = 0; kk < D / 16; ++kk) {
+      uint32_t b0, b1;
+      Fp8x4ToHalf2x2(w[kk], b0, b1);
+      MmaF16(s[nt], q[kk], b0, b1);
+    }
+  }
+}
+
+// o[16 x D] += p v over an fp8 V tile, p being the probabilities in s's accumulator layout
+// (rounded to f16), o's columns in the permuted order (Fp8OutputDim).
+template <int D, int kKeys, int kRowBytes>
+__device__ __forceinline__ void Fp8AccumulatePv(const float (&s)[kKeys / 8][4], const uint8_t* v,
+                                                float (&o)[D / 8][4]) {
+  constexpr int kBytes = D / 8, kWords = (kBytes + 3) / 4;
+  const int lane = threadIdx.x % 32, g = lane / 4, c = lane % 4;
+#pragma unroll
+  for (int kc = 0; kc < kKeys / 16; ++kc) {
+    const uint32_t a[4] = {PackHalf2(s[2 * kc][0], s[2 * kc][1]),
+                           PackHalf2(s[2 * kc][2], s[2 * kc][3]),
+                           PackHalf2(s[2 * kc + 1][0], s[2 * kc + 1][1]),
+                           PackHalf2(s[2 * kc + 1][2], s[2 * kc + 1][3])};
+    // Keys 2c, 2c + 1 (b0) and 2c + 8, 2c + 9 (b1) of the chunk, head dims g * D/8 .. + D/8.
+    uint32_t r[4][kWords];
+#pragma unroll
+    for (int k = 0; k < 4; ++k) {
+      const int key = kc * 16 + 2 * c + (k % 2) + 8 * (k / 2);
+      LoadWords<kBytes>(v + key * kRowBytes + g * kBytes, r[k]);
+    }
+#pragma unroll
+    for (int i = 0; i < kWords; ++i) {
+#pragma unroll
+      for (int half = 0; half < (kBytes >= 4 ? 2 : 1); ++half) {
+        // Bytes 2 half, 2 half + 1 of word i of both keys, interleaved: one f16x2 per column.
+        const uint32_t selector = half == 0 ? 0x5140u : 0x7362u;
+        uint32_t b0[2], b1[2];
+        Fp8x4ToHalf2x2(__byte_perm(r[0][i], r[1][i], selector), b0[0], b0[1]);
+        Fp8x4ToHalf2x2(__byte_perm(r[2][i], r[3][i], selector), b1[0], b1[1]);
+#pragma unroll
+        for (int e = 0; e < 2; ++e) {
+          const int dn = 4 * i + 2 * half + e;
+          MmaF16(o[dn], a, b0[e], b1[e]);
+        }
+      }
+    }
+  }
+}
+
+// The head dim of accumulator column `col` (block col / 8, position col % 8) in Fp8AccumulatePv.
+template <int D>
+__device__ __forceinline__ int Fp8OutputDim(int col) {
+  return (col % 8) * (D / 8) + col / 8;
+}
 
 }  // namespace stride::kernels::decode

@@ -1,8 +1,11 @@
 // Paged decode attention against cpu::PagedAttention: GQA groups, head dims, block sizes, sliding
 // windows, split-KV with every tile variant (splits merged in the same launch through the split
-// counters, and by the separate merge kernel), padding rows, and large batches of random lengths.
+// counters, and by the separate merge kernel), padding rows, and large batches of random lengths;
+// with a bf16 KV cache and with an fp8 e4m3 one (checked against the reference fed the values the
+// fp8 elements stand for, e4m3 * scale), and the launcher's rejections.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <string>
 #include <utility>
@@ -27,17 +30,80 @@ struct Variant {
 };
 
 const std::vector<Variant> kTileVariants = {{0, 0}, {32, 4}, {16, 4}, {16, 8}, {32, 2}};
+// fp8 runs the default tiling and the 16x8 one (the default of grids of at most one CTA per SM).
+const std::vector<Variant> kFp8TileVariants = {{0, 0}, {16, 4}, {16, 8}};
+
+// The KV cache of a launch: bf16, or fp8 e4m3 with per-tensor scales (element e means e * scale).
+struct CacheFormat {
+  kernels::DType dtype = kernels::DType::kBF16;
+  float k_scale = 1.0f, v_scale = 1.0f;
+
+  std::string Name() const {
+    if (dtype == kernels::DType::kBF16) return "bf16";
+    return "fp8 k_scale " + std::to_string(k_scale) + " v_scale " + std::to_string(v_scale);
+  }
+};
+
+const CacheFormat kFp8Scaled = {kernels::DType::kFP8E4M3, 0.05f, 3.0f};
+const CacheFormat kFp8Unscaled = {kernels::DType::kFP8E4M3, 1.0f, 1.0f};
+
+template <typename T>
+std::vector<char> Bytes(const std::vector<T>& x) {
+  const char* begin = reinterpret_cast<const char*>(x.data());
+  return std::vector<char>(begin, begin + x.size() * sizeof(T));
+}
+
+// cpu::PagedAttention over the problem's queries and block tables with caches holding k and v,
+// one sequence at a time, as Problem computes `ref` from its bf16 caches.
+std::vector<float> Reference(const AttentionCase& s, const Problem& problem,
+                             const std::vector<float>& k, const std::vector<float>& v,
+                             base::ThreadPool& pool) {
+  std::vector<float> ref(problem.q.size(), 0.0f);
+  const size_t row = static_cast<size_t>(s.heads) * s.head_dim;
+  for (size_t i = 0; i < s.seqs.size(); ++i) {
+    if (s.seqs[i].context_len == 0) continue;  // padding row: output zero
+    engine::runner::cpu::PagedAttentionParams p;
+    p.q = problem.q.data() + problem.query_start[i] * row;
+    p.out = ref.data() + problem.query_start[i] * row;
+    p.k_cache = k.data();
+    p.v_cache = v.data();
+    p.block_table = problem.tables.data() + i * problem.width;
+    p.block_size = s.block_size;
+    p.num_tokens = s.seqs[i].query_len;
+    p.first_position = s.seqs[i].context_len - s.seqs[i].query_len;
+    p.num_heads = s.heads;
+    p.num_kv_heads = s.kv_heads;
+    p.head_dim = s.head_dim;
+    p.sliding_window = s.window;
+    p.scale = 1.0f / std::sqrt(static_cast<float>(s.head_dim));
+    engine::runner::cpu::PagedAttention(p, pool);
+  }
+  return ref;
+}
 
 // Runs every variant on `s` with `splits` splits: the splits merged by a second kernel, then in
 // the same launch. Fused launches run once, then twice without a sync: the second merges only if
-// the first left its counters zeroed.
+// the first left its counters zeroed. An fp8 cache holds the problem's K / V divided by the
+// scales, and the reference is recomputed from the values its elements stand for.
 void CheckVariants(const AttentionCase& s, int splits, const std::vector<Variant>& variants,
-                   base::ThreadPool& pool) {
+                   base::ThreadPool& pool, const CacheFormat& format = {}) {
   std::mt19937 rng(FreshSeed());
   Problem problem(s, rng, pool);
   const int num_seqs = static_cast<int>(s.seqs.size());
-  DeviceArray<__nv_bfloat16> d_q(ToBf16(problem.q)), d_k(ToBf16(problem.k_cache)),
-      d_v(ToBf16(problem.v_cache)), d_out(problem.q.size());
+  std::vector<float> ref = problem.ref;
+  std::vector<char> k_bytes, v_bytes;
+  if (format.dtype == kernels::DType::kFP8E4M3) {
+    const std::vector<__nv_fp8_e4m3> k = ToFp8(problem.k_cache, format.k_scale);
+    const std::vector<__nv_fp8_e4m3> v = ToFp8(problem.v_cache, format.v_scale);
+    ref = Reference(s, problem, Fp8Values(k, format.k_scale), Fp8Values(v, format.v_scale), pool);
+    k_bytes = Bytes(k);
+    v_bytes = Bytes(v);
+  } else {
+    k_bytes = Bytes(ToBf16(problem.k_cache));
+    v_bytes = Bytes(ToBf16(problem.v_cache));
+  }
+  DeviceArray<__nv_bfloat16> d_q(ToBf16(problem.q)), d_out(problem.q.size());
+  DeviceArray<char> d_k(k_bytes), d_v(v_bytes);
   DeviceArray<int32_t> d_tables(problem.tables), d_context(problem.context_lens);
   DeviceArray<char> workspace(
       kernels::PagedDecodeWorkspaceBytes(num_seqs, s.heads, s.head_dim, splits));
@@ -48,6 +114,9 @@ void CheckVariants(const AttentionCase& s, int splits, const std::vector<Variant
   p.out = d_out.get();
   p.k_cache = d_k.get();
   p.v_cache = d_v.get();
+  p.kv_dtype = format.dtype;
+  p.k_scale = format.k_scale;
+  p.v_scale = format.v_scale;
   p.block_tables = d_tables.get();
   p.max_blocks_per_seq = problem.width;
   p.context_lens = d_context.get();
@@ -70,34 +139,30 @@ void CheckVariants(const AttentionCase& s, int splits, const std::vector<Variant
         GPU_CHECK(kernels::LaunchPagedDecode(p, nullptr));
       }
       GPU_CHECK(cudaDeviceSynchronize());
-      EXPECT_LT(RelativeError(d_out.Download(), problem.ref), 1e-2)
-          << Describe(s) << " seqs " << num_seqs << " splits " << splits << " " << v.Name()
-          << (fused ? " fused x" + std::to_string(launches) : " merge kernel");
+      EXPECT_LT(RelativeError(d_out.Download(), ref), 1e-2)
+          << Describe(s) << " " << format.Name() << " seqs " << num_seqs << " splits " << splits
+          << " " << v.Name() << (fused ? " fused x" + std::to_string(launches) : " merge kernel");
       EXPECT_EQ(counters.Download(), zeros)
-          << Describe(s) << " splits " << splits << " " << v.Name();
+          << Describe(s) << " " << format.Name() << " splits " << splits << " " << v.Name();
     }
   }
 }
 
-TEST(PagedDecodeKernel, MatchesCpuPagedAttention) {
-  base::ThreadPool pool(0);
-  const std::vector<AttentionCase> setups = {
+// A few sequences each (padding rows, 1-key rows, rows past a split's tile count): GQA groups
+// 4 / 2 / 8 / 16, head dims 128 / 16 / 64 / 32, block sizes 16 and 8, sliding windows.
+std::vector<AttentionCase> SmallSetups() {
+  return {
       {32, 8, 128, 16, 0, {{1, 1}, {1, 17}, {1, 1000}, {1, 4100}, {1, 0}}},
       {4, 2, 16, 16, 32, {{1, 5}, {1, 100}, {1, 300}}},
       {8, 1, 64, 8, 0, {{1, 333}, {1, 2}}},
       {16, 1, 32, 16, 0, {{1, 64}, {1, 1500}}},
       {32, 8, 128, 16, 500, {{1, 3000}, {1, 499}}},
   };
-  for (const AttentionCase& s : setups) {
-    for (int splits : {1, 3, 8, 32}) CheckVariants(s, splits, kTileVariants, pool);
-  }
 }
 
 // Batches of decode rows with random lengths (padding rows, 1-key rows and rows shorter than a
 // tile among them), more CTAs than fit on the GPU at once.
-TEST(PagedDecodeKernel, RandomLengthBatches) {
-  base::ThreadPool pool(0);
-  std::mt19937 rng(FreshSeed());
+std::vector<AttentionCase> RandomLengthSetups(std::mt19937& rng) {
   auto batch = [&](int num_seqs, int max_len) {
     std::uniform_int_distribution<int> len(0, max_len);
     std::vector<Seq> seqs;
@@ -107,15 +172,47 @@ TEST(PagedDecodeKernel, RandomLengthBatches) {
     }
     return seqs;
   };
-  const std::vector<AttentionCase> setups = {
+  return {
       {32, 8, 128, 16, 0, batch(72, 2500)},   // 576 items at 1 split
       {64, 4, 64, 8, 300, batch(120, 1200)},  // group 16, window
       {8, 8, 32, 16, 0, batch(64, 900)},      // group 1
       {28, 4, 16, 8, 100, batch(100, 600)},   // group 7, d16
   };
+}
+
+TEST(PagedDecodeKernel, MatchesCpuPagedAttention) {
+  base::ThreadPool pool(0);
+  for (const AttentionCase& s : SmallSetups()) {
+    for (int splits : {1, 3, 8, 32}) CheckVariants(s, splits, kTileVariants, pool);
+  }
+}
+
+TEST(PagedDecodeKernel, RandomLengthBatches) {
+  base::ThreadPool pool(0);
+  std::mt19937 rng(FreshSeed());
   const std::vector<Variant> variants = {{0, 0}, {32, 4}};
-  for (const AttentionCase& s : setups) {
+  for (const AttentionCase& s : RandomLengthSetups(rng)) {
     for (int splits : {1, 2, 5}) CheckVariants(s, splits, variants, pool);
+  }
+}
+
+// fp8 e4m3 caches, scaled (elements up to 20 for K, 1/3 for V: the scales must be applied, or the
+// output is off by far more than the tolerance) and unscaled.
+TEST(PagedDecodeKernel, Fp8MatchesCpuPagedAttention) {
+  base::ThreadPool pool(0);
+  for (const CacheFormat& format : {kFp8Scaled, kFp8Unscaled}) {
+    for (const AttentionCase& s : SmallSetups()) {
+      for (int splits : {1, 3, 8, 32}) CheckVariants(s, splits, kFp8TileVariants, pool, format);
+    }
+  }
+}
+
+TEST(PagedDecodeKernel, Fp8RandomLengthBatches) {
+  base::ThreadPool pool(0);
+  std::mt19937 rng(FreshSeed());
+  const std::vector<Variant> variants = {{0, 0}, {16, 8}};
+  for (const AttentionCase& s : RandomLengthSetups(rng)) {
+    for (int splits : {1, 2, 5}) CheckVariants(s, splits, variants, pool, kFp8Scaled);
   }
 }
 
@@ -133,6 +230,65 @@ TEST(PagedDecodeKernel, RejectsBadConfigurations) {
   p.num_heads = 8;
   p.head_dim = 96;
   EXPECT_EQ(kernels::LaunchPagedDecode(p, nullptr), cudaErrorInvalidValue);
+}
+
+// The KV-cache type, the fp8 scales and the fp8 tilings, each spoiled alone in a launch that is
+// otherwise valid and runs (real buffers, one sequence of 5 keys), so that a wrongly accepted
+// configuration fails the expectation rather than reading null pointers.
+TEST(PagedDecodeKernel, RejectsBadFp8Configurations) {
+  constexpr int kHeads = 8, kKvHeads = 2, kDim = 128, kBlock = 16;
+  std::mt19937 rng(FreshSeed());
+  DeviceArray<__nv_bfloat16> q(ToBf16(RandomBf16Values(kHeads * kDim, 1.0f, rng))),
+      out(kHeads * kDim);
+  const std::vector<float> kv = RandomBf16Values(2 * kBlock * kKvHeads * kDim, 1.0f, rng);
+  DeviceArray<__nv_fp8_e4m3> k(ToFp8(kv, 1.0f)), v(ToFp8(kv, 1.0f));
+  DeviceArray<int32_t> tables(std::vector<int32_t>{1}), lens(std::vector<int32_t>{5});
+  kernels::PagedDecodeParams valid;
+  valid.q = q.get();
+  valid.out = out.get();
+  valid.k_cache = k.get();
+  valid.v_cache = v.get();
+  valid.kv_dtype = kernels::DType::kFP8E4M3;
+  valid.k_scale = 0.5f;
+  valid.v_scale = 2.0f;
+  valid.block_tables = tables.get();
+  valid.max_blocks_per_seq = 1;
+  valid.context_lens = lens.get();
+  valid.num_seqs = 1;
+  valid.num_heads = kHeads;
+  valid.num_kv_heads = kKvHeads;
+  valid.head_dim = kDim;
+  valid.block_size = kBlock;
+  valid.scale = 1.0f / std::sqrt(static_cast<float>(kDim));
+  ASSERT_EQ(kernels::LaunchPagedDecode(valid, nullptr), cudaSuccess);
+  for (auto [keys, warps] : {std::pair{16, 4}, {16, 8}}) {
+    kernels::PagedDecodeParams p = valid;
+    p.tile_keys = keys;
+    p.warps = warps;
+    EXPECT_EQ(kernels::LaunchPagedDecode(p, nullptr), cudaSuccess) << keys << "x" << warps;
+  }
+  GPU_CHECK(cudaDeviceSynchronize());
+
+  kernels::PagedDecodeParams p = valid;
+  p.kv_dtype = kernels::DType::kF32;
+  EXPECT_EQ(kernels::LaunchPagedDecode(p, nullptr), cudaErrorInvalidValue);
+  const float inf = std::numeric_limits<float>::infinity();
+  for (float bad : {0.0f, -1.0f, inf, -inf, std::numeric_limits<float>::quiet_NaN()}) {
+    p = valid;
+    p.k_scale = bad;
+    EXPECT_EQ(kernels::LaunchPagedDecode(p, nullptr), cudaErrorInvalidValue) << "k_scale " << bad;
+    p = valid;
+    p.v_scale = bad;
+    EXPECT_EQ(kernels::LaunchPagedDecode(p, nullptr), cudaErrorInvalidValue) << "v_scale " << bad;
+  }
+  for (auto [keys, warps] : {std::pair{32, 4}, {32, 2}, {16, 2}, {8, 4}}) {
+    p = valid;
+    p.tile_keys = keys;
+    p.warps = warps;
+    EXPECT_EQ(kernels::LaunchPagedDecode(p, nullptr), cudaErrorInvalidValue)
+        << keys << "x" << warps;
+  }
+  GPU_CHECK(cudaDeviceSynchronize());
 }
 
 }  // namespace

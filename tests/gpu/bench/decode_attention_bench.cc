@@ -1,7 +1,9 @@
 // Paged decode attention: bandwidth (K + V bytes over time) against the 4.28 TB/s copy floor for
 // batched shapes, and the batch-1 step's latency (32 layers of 1024 keys, one launch per layer,
 // in a CUDA graph) against its byte floor; tile, split, split-merge and PDL variants at B64 x 4k,
-// B256 x 1k / 2k, B128 x 2k, B8 x 4k and B1 x 32k.
+// B256 x 1k / 2k, B128 x 2k, B8 x 4k and B1 x 32k. At B64 x 4k and B256 x 1k / 2k also the fp8
+// (e4m3) KV cache: its bytes (1 per element) over time, and its speed-up over the bf16 row just
+// measured on the same shape (2x would be the byte ratio).
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -10,6 +12,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <cuda_fp8.h>
 
 #include "absl/strings/str_cat.h"
 #include "kernels/attention/paged_attention.h"
@@ -31,8 +35,27 @@ struct Variant {
   bool l2_prefetch = true;       // first K/V tile prefetched into L2 before the PDL wait
 };
 
-// Inputs of one shape: a cache per layer, queries, output, and workspace and split counters for
-// up to kMaxSplits splits.
+// fp8 K and V caches laid out as a PagedCache's (and read through its block tables).
+struct Fp8Cache {
+  std::unique_ptr<DeviceArray<__nv_fp8_e4m3>> k, v;
+};
+
+Fp8Cache MakeFp8Cache(const PagedCache& like, std::mt19937& rng) {
+  // Random e4m3 values of moderate magnitude in runs, as MakeCache fills its bf16 caches.
+  std::vector<__nv_fp8_e4m3> values(like.k->size());
+  std::uniform_real_distribution<float> dist(-8.0f, 8.0f);
+  for (size_t i = 0; i < values.size(); i += 4099) {
+    const __nv_fp8_e4m3 v(dist(rng));
+    std::fill(values.begin() + i, values.begin() + std::min(values.size(), i + 4099), v);
+  }
+  Fp8Cache c;
+  c.k = std::make_unique<DeviceArray<__nv_fp8_e4m3>>(values);
+  c.v = std::make_unique<DeviceArray<__nv_fp8_e4m3>>(values);
+  return c;
+}
+
+// Inputs of one shape: a cache per layer (bf16, and fp8 after AddFp8Caches), queries, output,
+// and workspace and split counters for up to kMaxSplits splits.
 struct Shape {
   Shape(int seqs, int context_len, int num_layers, std::mt19937& rng)
       : num_seqs(seqs),
@@ -48,12 +71,24 @@ struct Shape {
     GPU_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
   }
 
-  kernels::PagedDecodeParams Params(const Variant& v, int layer = 0) const {
+  void AddFp8Caches(std::mt19937& rng) {
+    for (const PagedCache& layer : layers) fp8_layers.push_back(MakeFp8Cache(layer, rng));
+  }
+
+  kernels::PagedDecodeParams Params(const Variant& v, int layer = 0, bool fp8 = false) const {
     kernels::PagedDecodeParams p;
     p.q = q.get();
     p.out = out.get();
-    p.k_cache = layers[layer].k->get();
-    p.v_cache = layers[layer].v->get();
+    if (fp8) {
+      p.k_cache = fp8_layers[layer].k->get();
+      p.v_cache = fp8_layers[layer].v->get();
+      p.kv_dtype = kernels::DType::kFP8E4M3;
+      p.k_scale = 0.125f;
+      p.v_scale = 0.25f;
+    } else {
+      p.k_cache = layers[layer].k->get();
+      p.v_cache = layers[layer].v->get();
+    }
     p.block_tables = layers[layer].tables->get();
     p.max_blocks_per_seq = layers[layer].width;
     p.context_lens = lens.get();
@@ -78,23 +113,37 @@ struct Shape {
     const std::string tile =
         v.tile_keys > 0 ? absl::StrCat(" tile", v.tile_keys, "x", v.warps) : std::string();
     return absl::StrCat("B", num_seqs, " ctx", context, " splits", p.num_splits, tile,
-                        v.fused ? "" : " merge-kernel", v.l2_prefetch ? "" : " no-prefetch");
+                        v.fused ? "" : " merge-kernel", v.l2_prefetch ? "" : " no-prefetch",
+                        p.kv_dtype == kernels::DType::kFP8E4M3 ? " fp8" : "");
   }
 
-  double KvBytesPerLayer() const { return 2.0 * num_seqs * context * kKvHeads * kDim * 2; }
+  double KvBytesPerLayer(bool fp8 = false) const {
+    return 2.0 * num_seqs * context * kKvHeads * kDim * (fp8 ? 1 : 2);
+  }
 
   int num_seqs, context, sms = 0;
   std::vector<PagedCache> layers;
+  std::vector<Fp8Cache> fp8_layers;
   DeviceArray<__nv_bfloat16> q, out;
   DeviceArray<int32_t> lens, counters;
   DeviceArray<char> workspace;
 };
 
-void Bandwidth(const Shape& shape, const Variant& v) {
-  const kernels::PagedDecodeParams p = shape.Params(v);
+// One row: K + V bytes (of the cache's type) over the median time; returns the time in ms.
+double Bandwidth(const Shape& shape, const Variant& v, bool fp8 = false) {
+  const kernels::PagedDecodeParams p = shape.Params(v, 0, fp8);
   const double ms = MedianMs([&] { GPU_CHECK(kernels::LaunchPagedDecode(p, nullptr)); });
   Report("decode_attn_TBps", shape.Describe(v, p) + " 32/8 d128",
-         shape.KvBytesPerLayer() / ms / 1e9, "TB/s", kBandwidth / 1e12, "copy");
+         shape.KvBytesPerLayer(fp8) / ms / 1e9, "TB/s", kBandwidth / 1e12, "copy");
+  return ms;
+}
+
+// The fp8 row of a variant, and its speed-up over the bf16 row of the same variant measured
+// just before (bf16_ms) against the byte ratio 2.
+void Fp8Bandwidth(const Shape& shape, const Variant& v, double bf16_ms) {
+  const double ms = Bandwidth(shape, v, true);
+  Report("decode_attn_fp8_speedup", shape.Describe(v, shape.Params(v, 0, true)) + " 32/8 d128",
+         bf16_ms / ms, "x bf16", 2.0, "bytes");
 }
 
 // One launch per layer, captured in a graph (as the runner replays a step), PDL on or off;
@@ -139,8 +188,12 @@ void RunDecodeAttentionBenchmarks() {
     LayersInGraph(b1, {16, 4, 16}, true);
   }
   {
-    const Shape b64(64, 4096, 1, rng);
-    Bandwidth(b64, {});
+    Shape b64(64, 4096, 1, rng);
+    b64.AddFp8Caches(rng);
+    Fp8Bandwidth(b64, {}, Bandwidth(b64, {}));
+    // fp8 streams a split's keys in about half the time, so the split rule's fixed cost per CTA
+    // (256 keys' worth of bf16) weighs twice: 2 splits instead of the rule's 3.
+    Fp8Bandwidth(b64, {0, 0, 2}, Bandwidth(b64, {0, 0, 2}));
     for (int splits : {2, 3}) {
       Bandwidth(b64, {0, 0, splits, false});
       Bandwidth(b64, {0, 0, splits});
@@ -149,14 +202,10 @@ void RunDecodeAttentionBenchmarks() {
     Bandwidth(b64, {32, 4, 3});
     Bandwidth(b64, {16, 8, 3});
   }
-  {
-    const Shape b256(256, 1024, 1, rng);
-    Bandwidth(b256, {});
-    Bandwidth(b256, {0, 0, 2});
-  }
-  {
-    const Shape b256(256, 2048, 1, rng);
-    Bandwidth(b256, {});
+  for (int context : {1024, 2048}) {
+    Shape b256(256, context, 1, rng);
+    b256.AddFp8Caches(rng);
+    Fp8Bandwidth(b256, {}, Bandwidth(b256, {}));
     Bandwidth(b256, {0, 0, 2});
   }
   {

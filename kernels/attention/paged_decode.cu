@@ -380,13 +380,11 @@ size_t PagedDecodeWorkspaceBytes(int num_seqs, int num_heads, int head_dim, int 
 
 cudaError_t LaunchPagedDecode(const PagedDecodeParams& p, cudaStream_t stream) {
   if (p.num_seqs == 0) return cudaSuccess;
-  // The scales mean something only for fp8 (a bf16 launch ignores them).
-  const bool fp8 = p.kv_dtype == DType::kFP8E4M3;
+  if (p.kv_dtype != DType::kBF16 && p.kv_dtype != DType::kFP8E4M3) return cudaErrorInvalidValue;
+  // Checked for bf16 too, where they are unused (as LaunchPagedPrefill does): a bad scale is a
+  // caller bug either way.
   const auto valid_scale = [](float s) { return std::isfinite(s) && s > 0.0f; };
-  if ((p.kv_dtype != DType::kBF16 && !fp8) ||
-      (fp8 && !(valid_scale(p.k_scale) && valid_scale(p.v_scale)))) {
-    return cudaErrorInvalidValue;
-  }
+  if (!valid_scale(p.k_scale) || !valid_scale(p.v_scale)) return cudaErrorInvalidValue;
   if (p.num_kv_heads <= 0 || p.num_heads % p.num_kv_heads != 0 ||
       p.num_heads / p.num_kv_heads > kRows || p.num_splits < 1 ||
       p.num_splits > decode::kMaxSplits || (p.num_splits > 1 && p.workspace == nullptr) ||

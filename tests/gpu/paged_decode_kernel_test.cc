@@ -232,57 +232,69 @@ TEST(PagedDecodeKernel, RejectsBadConfigurations) {
   EXPECT_EQ(kernels::LaunchPagedDecode(p, nullptr), cudaErrorInvalidValue);
 }
 
-// The KV-cache type, the fp8 scales and the fp8 tilings, each spoiled alone in a launch that is
-// otherwise valid and runs (real buffers, one sequence of 5 keys), so that a wrongly accepted
-// configuration fails the expectation rather than reading null pointers.
-TEST(PagedDecodeKernel, RejectsBadFp8Configurations) {
+// The KV-cache type, the scales (fp8 and bf16 alike) and the fp8 tilings, each spoiled alone in
+// a launch that is otherwise valid and runs (real buffers, one sequence of 5 keys), so that a
+// wrongly accepted configuration fails the expectation rather than reading null pointers.
+TEST(PagedDecodeKernel, RejectsBadCacheConfigurations) {
   constexpr int kHeads = 8, kKvHeads = 2, kDim = 128, kBlock = 16;
   std::mt19937 rng(FreshSeed());
   DeviceArray<__nv_bfloat16> q(ToBf16(RandomBf16Values(kHeads * kDim, 1.0f, rng))),
       out(kHeads * kDim);
   const std::vector<float> kv = RandomBf16Values(2 * kBlock * kKvHeads * kDim, 1.0f, rng);
-  DeviceArray<__nv_fp8_e4m3> k(ToFp8(kv, 1.0f)), v(ToFp8(kv, 1.0f));
+  DeviceArray<__nv_fp8_e4m3> k8(ToFp8(kv, 1.0f)), v8(ToFp8(kv, 1.0f));
+  DeviceArray<__nv_bfloat16> k16(ToBf16(kv)), v16(ToBf16(kv));
   DeviceArray<int32_t> tables(std::vector<int32_t>{1}), lens(std::vector<int32_t>{5});
-  kernels::PagedDecodeParams valid;
-  valid.q = q.get();
-  valid.out = out.get();
-  valid.k_cache = k.get();
-  valid.v_cache = v.get();
-  valid.kv_dtype = kernels::DType::kFP8E4M3;
-  valid.k_scale = 0.5f;
-  valid.v_scale = 2.0f;
-  valid.block_tables = tables.get();
-  valid.max_blocks_per_seq = 1;
-  valid.context_lens = lens.get();
-  valid.num_seqs = 1;
-  valid.num_heads = kHeads;
-  valid.num_kv_heads = kKvHeads;
-  valid.head_dim = kDim;
-  valid.block_size = kBlock;
-  valid.scale = 1.0f / std::sqrt(static_cast<float>(kDim));
-  ASSERT_EQ(kernels::LaunchPagedDecode(valid, nullptr), cudaSuccess);
+  kernels::PagedDecodeParams fp8;
+  fp8.q = q.get();
+  fp8.out = out.get();
+  fp8.k_cache = k8.get();
+  fp8.v_cache = v8.get();
+  fp8.kv_dtype = kernels::DType::kFP8E4M3;
+  fp8.k_scale = 0.5f;
+  fp8.v_scale = 2.0f;
+  fp8.block_tables = tables.get();
+  fp8.max_blocks_per_seq = 1;
+  fp8.context_lens = lens.get();
+  fp8.num_seqs = 1;
+  fp8.num_heads = kHeads;
+  fp8.num_kv_heads = kKvHeads;
+  fp8.head_dim = kDim;
+  fp8.block_size = kBlock;
+  fp8.scale = 1.0f / std::sqrt(static_cast<float>(kDim));
+  kernels::PagedDecodeParams bf16 = fp8;
+  bf16.k_cache = k16.get();
+  bf16.v_cache = v16.get();
+  bf16.kv_dtype = kernels::DType::kBF16;
+  bf16.k_scale = bf16.v_scale = 1.0f;
+  ASSERT_EQ(kernels::LaunchPagedDecode(bf16, nullptr), cudaSuccess);
+  ASSERT_EQ(kernels::LaunchPagedDecode(fp8, nullptr), cudaSuccess);
   for (auto [keys, warps] : {std::pair{16, 4}, {16, 8}}) {
-    kernels::PagedDecodeParams p = valid;
+    kernels::PagedDecodeParams p = fp8;
     p.tile_keys = keys;
     p.warps = warps;
     EXPECT_EQ(kernels::LaunchPagedDecode(p, nullptr), cudaSuccess) << keys << "x" << warps;
   }
   GPU_CHECK(cudaDeviceSynchronize());
 
-  kernels::PagedDecodeParams p = valid;
+  kernels::PagedDecodeParams p = fp8;
   p.kv_dtype = kernels::DType::kF32;
   EXPECT_EQ(kernels::LaunchPagedDecode(p, nullptr), cudaErrorInvalidValue);
   const float inf = std::numeric_limits<float>::infinity();
   for (float bad : {0.0f, -1.0f, inf, -inf, std::numeric_limits<float>::quiet_NaN()}) {
-    p = valid;
-    p.k_scale = bad;
-    EXPECT_EQ(kernels::LaunchPagedDecode(p, nullptr), cudaErrorInvalidValue) << "k_scale " << bad;
-    p = valid;
-    p.v_scale = bad;
-    EXPECT_EQ(kernels::LaunchPagedDecode(p, nullptr), cudaErrorInvalidValue) << "v_scale " << bad;
+    for (const kernels::PagedDecodeParams& valid : {fp8, bf16}) {
+      const std::string name = valid.kv_dtype == kernels::DType::kBF16 ? "bf16 " : "fp8 ";
+      p = valid;
+      p.k_scale = bad;
+      EXPECT_EQ(kernels::LaunchPagedDecode(p, nullptr), cudaErrorInvalidValue)
+          << name << "k_scale " << bad;
+      p = valid;
+      p.v_scale = bad;
+      EXPECT_EQ(kernels::LaunchPagedDecode(p, nullptr), cudaErrorInvalidValue)
+          << name << "v_scale " << bad;
+    }
   }
   for (auto [keys, warps] : {std::pair{32, 4}, {32, 2}, {16, 2}, {8, 4}}) {
-    p = valid;
+    p = fp8;
     p.tile_keys = keys;
     p.warps = warps;
     EXPECT_EQ(kernels::LaunchPagedDecode(p, nullptr), cudaErrorInvalidValue)

@@ -56,7 +56,9 @@ int GemmRowBucket(int m) {
 
 // Decode batch sizes that get their own CUDA graph.
 int GraphBucket(int n) {
-  static constexpr int kBuckets[] = {1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128, 160, 192, 224, 256};
+  // Past 256, multiples of 128 (GemmRowBucket's step there).
+  static constexpr int kBuckets[] = {1,  2,   4,   8,   16,  24,  32,  48, 64,
+                                     96, 128, 160, 192, 224, 256, 384, 512};
   for (int b : kBuckets) {
     if (b >= n) return b;
   }

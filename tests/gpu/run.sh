@@ -22,7 +22,7 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,memory.used --format=csv \
   > "$out/gpu.txt" 2>&1
 
-timeout 150 "$bundle/stride_gpu_tests" 2>&1 > "$out/tests.log"
+timeout 240 "$bundle/stride_gpu_tests" 2>&1 > "$out/tests.log"
 tests_rc=$?
 timeout 320 "$bundle/stride_gpu_bench" "$@" > "$out/bench.log" 2>&1
 bench_rc=$?

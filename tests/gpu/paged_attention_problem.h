@@ -1,6 +1,8 @@
 // Shared by the paged prefill and decode kernel tests: a random paged KV cache and block tables
-// for a set of sequences, and engine::runner::cpu::PagedAttention's output on them. Blocks before the window are
-// the null block, whose memory is NaN: a kernel reading it fails the test.
+// for a set of sequences, and engine::runner::cpu::PagedAttention's output on them. Blocks before
+// the window and blocks past the context are the null block, whose memory is NaN, and so are the
+// slots past the context in its last block: a kernel reading them fails the test (a masked key's
+// weight 0 times NaN is NaN), so a tile's keys past the context must be zero-filled, not read.
 #pragma once
 
 #include <algorithm>
@@ -49,7 +51,17 @@ struct Problem {
       for (int b = 0; b < width; ++b) {
         const bool before_window =
             s.window > 0 && (b + 1) * s.block_size <= first - s.window + 1;
-        tables[i * width + b] = before_window ? 0 : blocks[i * width + b];
+        const bool past_context = b * s.block_size >= s.seqs[i].context_len;
+        tables[i * width + b] = before_window || past_context ? 0 : blocks[i * width + b];
+      }
+      // Slots past the context in its last block hold keys that do not exist yet.
+      const int used = s.seqs[i].context_len % s.block_size;
+      if (used > 0) {
+        const size_t last = tables[i * width + (s.seqs[i].context_len - 1) / s.block_size];
+        const size_t begin = (last * s.block_size + used) * token_width;
+        const size_t end = (last + 1) * s.block_size * token_width;
+        std::fill(k_cache.begin() + begin, k_cache.begin() + end, NAN);
+        std::fill(v_cache.begin() + begin, v_cache.begin() + end, NAN);
       }
     }
     for (const Seq& q : s.seqs) {

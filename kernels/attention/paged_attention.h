@@ -1,8 +1,10 @@
 // Paged attention over the KV cache [num_blocks, block_size, num_kv_heads, head_dim] (bf16, or
 // fp8 e4m3 with a per-tensor scale: kv_dtype, k_scale, v_scale), the CUDA counterpart of
-// cpu::PagedAttention. Queries, outputs and the math are bf16 / fp32 either way: fp8 K/V tiles
-// are widened to bf16 (exactly) after they arrive in shared memory, and the scales fold into the
-// score scale (k) and the output (v). Two kernels of one family:
+// cpu::PagedAttention. Queries and outputs are bf16 and accumulation fp32 either way. fp8 K/V
+// tiles are converted exactly after they arrive in shared memory: to bf16 tiles in shared memory
+// by the prefill kernel, to f16 mma fragments in registers by the decode kernel (f16 mma.sync,
+// q as f16 x 2^-8). The scales fold into the score scale (k) and the output (v). Two kernels of
+// one family:
 //  * prefill: variable-length query chunks, each attending causally to every earlier key of its
 //    sequence through its block table (covers whole prompts, chunked prefill and prefix-cache
 //    hits). FlashAttention-2 style: online softmax, mma.sync m16n8k16 bf16 tensor-core tiles. The

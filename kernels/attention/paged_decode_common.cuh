@@ -195,7 +195,7 @@ __device__ __forceinline__ void MmaF16(float (&c)[4], const uint32_t (&a)[4], ui
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
-// kBytes (2, 4, 8 or a multiple of 16) bytes from 16-byte aligned memory as 32-bit words (a
+// kBytes (2, 4, 8 or a multiple of 16) bytes, aligned to min(kBytes, 16), as 32-bit words (a
 // 2-byte load fills the low half of w[0]).
 template <int kBytes>
 __device__ __forceinline__ void LoadWords(const void* p, uint32_t (&w)[(kBytes + 3) / 4]) {

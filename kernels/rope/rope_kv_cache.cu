@@ -15,14 +15,14 @@ constexpr int kMaxPairsPerLane = 4;  // head_dim <= 256
 // Grid (token, head group): one warp per head, so a decode step's few tokens still spread over
 // (heads / kWarps) blocks per token instead of one block walking every head in turn. Lane l owns
 // the rotation pairs (i, i + half) for i = l, l + 32, ...; per-head RMSNorm reduces over the warp.
-// A cache store: C is T, or fp8 e4m3 holding x * inv_scale (round to nearest, saturated).
+// A cache store: C is T, or fp8 e4m3 holding x / scale (round to nearest, saturated).
 template <typename C>
-__device__ __forceinline__ void StoreCache(C* dst, float x, float /*inv_scale*/) {
+__device__ __forceinline__ void StoreCache(C* dst, float x, float /*scale*/) {
   *dst = FromFloat<C>(x);
 }
 template <>
-__device__ __forceinline__ void StoreCache(__nv_fp8_e4m3* dst, float x, float inv_scale) {
-  *dst = __nv_fp8_e4m3(x * inv_scale);
+__device__ __forceinline__ void StoreCache(__nv_fp8_e4m3* dst, float x, float scale) {
+  *dst = __nv_fp8_e4m3(x / scale);
 }
 
 // T is the element type of qkv, bias, the norms and q_out; C that of the cache.
@@ -100,7 +100,7 @@ __global__ void __launch_bounds__(kWarps * 32) RopeKvCacheKernel(RopeKvCachePara
     T* q_dst = static_cast<T*>(p.q_out) + (static_cast<int64_t>(t) * p.num_heads + h) * p.head_dim;
     C* kv_dst = static_cast<C*>(is_v ? p.v_cache : p.k_cache) +
                 (slot * p.num_kv_heads + kv_head) * static_cast<int64_t>(p.head_dim);
-    const float inv_scale = 1.0f / (is_v ? p.v_scale : p.k_scale);
+    const float cache_scale = is_v ? p.v_scale : p.k_scale;
 #pragma unroll
     for (int j = 0; j < kMaxPairsPerLane; ++j) {
       const int i = lane + 32 * j;
@@ -114,8 +114,8 @@ __global__ void __launch_bounds__(kWarps * 32) RopeKvCacheKernel(RopeKvCachePara
           q_dst[i] = FromFloat<T>(x);
           q_dst[i + half] = FromFloat<T>(y);
         } else {
-          StoreCache(kv_dst + i, x, inv_scale);
-          StoreCache(kv_dst + i + half, y, inv_scale);
+          StoreCache(kv_dst + i, x, cache_scale);
+          StoreCache(kv_dst + i + half, y, cache_scale);
         }
       }
     }

@@ -51,6 +51,7 @@ void RunDecodeAttentionBenchmarks();
 void RunPrefillAttentionBenchmarks();
 void RunDecodeBreakdown();
 void RunGemmTuningBenchmarks();
+void RunKvLayoutBenchmarks();
 void RunModelBenchmarks(bool quick);
 struct OfflineOptions {
   int num_prompts = 1000;

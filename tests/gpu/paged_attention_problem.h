@@ -18,7 +18,6 @@
 
 namespace stride::testing::gpu {
 
-
 struct Seq {
   int query_len, context_len;
 };
@@ -36,9 +35,11 @@ struct Problem {
 
   Problem(const AttentionCase& s, std::mt19937& rng, base::ThreadPool& pool) {
     const int token_width = s.kv_heads * s.head_dim;
-    for (const Seq& q : s.seqs) width = std::max(width, (q.context_len + s.block_size - 1) / s.block_size);
+    for (const Seq& q : s.seqs)
+      width = std::max(width, (q.context_len + s.block_size - 1) / s.block_size);
     const int num_blocks = 1 + width * static_cast<int>(s.seqs.size());
-    k_cache = RandomBf16Values(static_cast<size_t>(num_blocks) * s.block_size * token_width, 1.0f, rng);
+    k_cache =
+        RandomBf16Values(static_cast<size_t>(num_blocks) * s.block_size * token_width, 1.0f, rng);
     v_cache = RandomBf16Values(k_cache.size(), 1.0f, rng);
     std::fill(k_cache.begin(), k_cache.begin() + s.block_size * token_width, NAN);  // null block
     std::fill(v_cache.begin(), v_cache.begin() + s.block_size * token_width, NAN);
@@ -49,8 +50,7 @@ struct Problem {
     for (size_t i = 0; i < s.seqs.size(); ++i) {
       const int first = s.seqs[i].context_len - s.seqs[i].query_len;
       for (int b = 0; b < width; ++b) {
-        const bool before_window =
-            s.window > 0 && (b + 1) * s.block_size <= first - s.window + 1;
+        const bool before_window = s.window > 0 && (b + 1) * s.block_size <= first - s.window + 1;
         const bool past_context = b * s.block_size >= s.seqs[i].context_len;
         tables[i * width + b] = before_window || past_context ? 0 : blocks[i * width + b];
       }
@@ -72,14 +72,23 @@ struct Problem {
     query_start.push_back(num_tokens);
     const size_t row = static_cast<size_t>(s.heads) * s.head_dim;
     q = RandomBf16Values(num_tokens * row, 1.0f, rng);
-    ref.assign(q.size(), 0.0f);
+    ref = ReferenceOver(s, k_cache, v_cache, pool);
+  }
+
+  // cpu::PagedAttention of every sequence over caches k and v (of this problem's layout, e.g.
+  // the fp8 values of k_cache and v_cache), one sequence at a time; `ref` is this over the bf16
+  // caches.
+  std::vector<float> ReferenceOver(const AttentionCase& s, const std::vector<float>& k,
+                                   const std::vector<float>& v, base::ThreadPool& pool) const {
+    const size_t row = static_cast<size_t>(s.heads) * s.head_dim;
+    std::vector<float> out(q.size(), 0.0f);
     for (size_t i = 0; i < s.seqs.size(); ++i) {
       if (s.seqs[i].context_len == 0) continue;  // padding row: output zero
       engine::runner::cpu::PagedAttentionParams p;
       p.q = q.data() + query_start[i] * row;
-      p.out = ref.data() + query_start[i] * row;
-      p.k_cache = k_cache.data();
-      p.v_cache = v_cache.data();
+      p.out = out.data() + query_start[i] * row;
+      p.k_cache = k.data();
+      p.v_cache = v.data();
       p.block_table = tables.data() + i * width;
       p.block_size = s.block_size;
       p.num_tokens = s.seqs[i].query_len;
@@ -91,6 +100,7 @@ struct Problem {
       p.scale = 1.0f / std::sqrt(static_cast<float>(s.head_dim));
       engine::runner::cpu::PagedAttention(p, pool);
     }
+    return out;
   }
 };
 

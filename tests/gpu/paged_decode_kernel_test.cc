@@ -53,34 +53,6 @@ std::vector<char> Bytes(const std::vector<T>& x) {
   return std::vector<char>(begin, begin + x.size() * sizeof(T));
 }
 
-// cpu::PagedAttention over the problem's queries and block tables with caches holding k and v,
-// one sequence at a time, as Problem computes `ref` from its bf16 caches.
-std::vector<float> Reference(const AttentionCase& s, const Problem& problem,
-                             const std::vector<float>& k, const std::vector<float>& v,
-                             base::ThreadPool& pool) {
-  std::vector<float> ref(problem.q.size(), 0.0f);
-  const size_t row = static_cast<size_t>(s.heads) * s.head_dim;
-  for (size_t i = 0; i < s.seqs.size(); ++i) {
-    if (s.seqs[i].context_len == 0) continue;  // padding row: output zero
-    engine::runner::cpu::PagedAttentionParams p;
-    p.q = problem.q.data() + problem.query_start[i] * row;
-    p.out = ref.data() + problem.query_start[i] * row;
-    p.k_cache = k.data();
-    p.v_cache = v.data();
-    p.block_table = problem.tables.data() + i * problem.width;
-    p.block_size = s.block_size;
-    p.num_tokens = s.seqs[i].query_len;
-    p.first_position = s.seqs[i].context_len - s.seqs[i].query_len;
-    p.num_heads = s.heads;
-    p.num_kv_heads = s.kv_heads;
-    p.head_dim = s.head_dim;
-    p.sliding_window = s.window;
-    p.scale = 1.0f / std::sqrt(static_cast<float>(s.head_dim));
-    engine::runner::cpu::PagedAttention(p, pool);
-  }
-  return ref;
-}
-
 // Runs every variant on `s` with `splits` splits: the splits merged by a second kernel, then in
 // the same launch. Fused launches run once, then twice without a sync: the second merges only if
 // the first left its counters zeroed. An fp8 cache holds the problem's K / V divided by the
@@ -95,7 +67,8 @@ void CheckVariants(const AttentionCase& s, int splits, const std::vector<Variant
   if (format.dtype == kernels::DType::kFP8E4M3) {
     const std::vector<__nv_fp8_e4m3> k = ToFp8(problem.k_cache, format.k_scale);
     const std::vector<__nv_fp8_e4m3> v = ToFp8(problem.v_cache, format.v_scale);
-    ref = Reference(s, problem, Fp8Values(k, format.k_scale), Fp8Values(v, format.v_scale), pool);
+    ref =
+        problem.ReferenceOver(s, Fp8Values(k, format.k_scale), Fp8Values(v, format.v_scale), pool);
     k_bytes = Bytes(k);
     v_bytes = Bytes(v);
   } else {

@@ -103,34 +103,6 @@ class DevicePrefill {
   DeviceArray<kernels::PrefillWorkItem> d_work_;
 };
 
-// cpu::PagedAttention of every sequence of `problem` over the given caches (Problem::ref is the
-// same over its bf16 caches).
-std::vector<float> Reference(const AttentionCase& s, const Problem& problem,
-                             const std::vector<float>& k_cache, const std::vector<float>& v_cache,
-                             base::ThreadPool& pool) {
-  const size_t row = static_cast<size_t>(s.heads) * s.head_dim;
-  std::vector<float> ref(problem.q.size(), 0.0f);
-  for (size_t i = 0; i < s.seqs.size(); ++i) {
-    if (s.seqs[i].context_len == 0) continue;
-    engine::runner::cpu::PagedAttentionParams p;
-    p.q = problem.q.data() + problem.query_start[i] * row;
-    p.out = ref.data() + problem.query_start[i] * row;
-    p.k_cache = k_cache.data();
-    p.v_cache = v_cache.data();
-    p.block_table = problem.tables.data() + i * problem.width;
-    p.block_size = s.block_size;
-    p.num_tokens = s.seqs[i].query_len;
-    p.first_position = s.seqs[i].context_len - s.seqs[i].query_len;
-    p.num_heads = s.heads;
-    p.num_kv_heads = s.kv_heads;
-    p.head_dim = s.head_dim;
-    p.sliding_window = s.window;
-    p.scale = 1.0f / std::sqrt(static_cast<float>(s.head_dim));
-    engine::runner::cpu::PagedAttention(p, pool);
-  }
-  return ref;
-}
-
 TEST(PagedPrefillKernel, MatchesCpuPagedAttention) {
   base::ThreadPool pool(0);
   for (const AttentionCase& s : PrefillSetups()) {
@@ -162,7 +134,7 @@ TEST(PagedPrefillKernel, Fp8CacheMatchesCpuPagedAttention) {
       const std::vector<__nv_fp8_e4m3> k8 = ToFp8(problem.k_cache, scales.k);
       const std::vector<__nv_fp8_e4m3> v8 = ToFp8(problem.v_cache, scales.v);
       const std::vector<float> ref =
-          Reference(s, problem, Fp8Values(k8, scales.k), Fp8Values(v8, scales.v), pool);
+          problem.ReferenceOver(s, Fp8Values(k8, scales.k), Fp8Values(v8, scales.v), pool);
       DeviceArray<__nv_fp8_e4m3> d_k(k8), d_v(v8);
       kernels::PagedPrefillParams p = prefill.Params(d_k.get(), d_v.get());
       p.kv_dtype = kernels::DType::kFP8E4M3;

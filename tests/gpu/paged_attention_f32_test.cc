@@ -8,14 +8,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <numeric>
 #include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "base/thread_pool.h"
-#include "engine/runner/cpu/ops.h"
 #include "gtest/gtest.h"
 #include "kernels/attention/paged_attention_f32.h"
 #include "tests/gpu/gpu_test_util.h"
@@ -30,90 +28,13 @@ constexpr double kMaxRelativeError = 1e-5;
 
 float Scale(int head_dim) { return 1.0f / std::sqrt(static_cast<float>(head_dim)); }
 
-// A random fp32 paged problem for the sequences of `s`, their query rows starting at row
-// `first_row` of q (rows before it belong to no sequence), and cpu::PagedAttention's output.
-// Sequences with query_len 0 own no rows; rows of a sequence with fewer keys than queries have
-// reference zero.
-struct F32Problem {
-  std::vector<float> q, k_cache, v_cache, ref;
-  std::vector<int32_t> tables, query_start, context_lens;
-  int width = 0, num_rows = 0;
-
-  F32Problem(const AttentionCase& s, float q_range, int first_row, std::mt19937& rng,
-             base::ThreadPool& pool) {
-    const int num_seqs = static_cast<int>(s.seqs.size());
-    const int token_width = s.kv_heads * s.head_dim;
-    for (const Seq& seq : s.seqs) {
-      width = std::max(width, (seq.context_len + s.block_size - 1) / s.block_size);
-    }
-    width = std::max(width, 1);
-    const int num_blocks = 1 + width * num_seqs;  // block 0: the NaN null block
-    const size_t block_floats = static_cast<size_t>(s.block_size) * token_width;
-    k_cache = RandomValues(num_blocks * block_floats, 1.0f, rng);
-    v_cache = RandomValues(k_cache.size(), 1.0f, rng);
-    std::fill(k_cache.begin(), k_cache.begin() + block_floats, NAN);
-    std::fill(v_cache.begin(), v_cache.begin() + block_floats, NAN);
-    std::vector<int32_t> blocks(num_blocks - 1);
-    std::iota(blocks.begin(), blocks.end(), 1);
-    std::shuffle(blocks.begin(), blocks.end(), rng);
-    tables.assign(static_cast<size_t>(num_seqs) * width, 0);
-    for (int i = 0; i < num_seqs; ++i) {
-      const Seq& seq = s.seqs[i];
-      const int lowest_key =
-          s.window > 0 ? seq.context_len - seq.query_len - s.window + 1 : 0;  // of any query
-      for (int b = 0; b < width; ++b) {
-        const bool needed =
-            b * s.block_size < seq.context_len && (b + 1) * s.block_size > lowest_key;
-        tables[i * width + b] = needed ? blocks[i * width + b] : 0;
-      }
-      // Slots past the context in its last block hold keys that do not exist yet.
-      const int used = seq.context_len % s.block_size;
-      if (used > 0) {
-        const size_t last = tables[i * width + (seq.context_len - 1) / s.block_size];
-        const size_t begin = last * block_floats + static_cast<size_t>(used) * token_width;
-        std::fill(k_cache.begin() + begin, k_cache.begin() + (last + 1) * block_floats, NAN);
-        std::fill(v_cache.begin() + begin, v_cache.begin() + (last + 1) * block_floats, NAN);
-      }
-    }
-    num_rows = first_row;
-    for (const Seq& seq : s.seqs) {
-      query_start.push_back(num_rows);
-      context_lens.push_back(seq.context_len);
-      num_rows += seq.query_len;
-    }
-    query_start.push_back(num_rows);
-    const size_t row_width = static_cast<size_t>(s.heads) * s.head_dim;
-    q = RandomValues(num_rows * row_width, q_range, rng);
-    ref.assign(q.size(), 0.0f);
-    for (int i = 0; i < num_seqs; ++i) {
-      const Seq& seq = s.seqs[i];
-      if (seq.query_len == 0 || seq.context_len < seq.query_len) continue;
-      engine::runner::cpu::PagedAttentionParams p;
-      p.q = q.data() + query_start[i] * row_width;
-      p.out = ref.data() + query_start[i] * row_width;
-      p.k_cache = k_cache.data();
-      p.v_cache = v_cache.data();
-      p.block_table = tables.data() + static_cast<size_t>(i) * width;
-      p.block_size = s.block_size;
-      p.num_tokens = seq.query_len;
-      p.first_position = seq.context_len - seq.query_len;
-      p.num_heads = s.heads;
-      p.num_kv_heads = s.kv_heads;
-      p.head_dim = s.head_dim;
-      p.sliding_window = s.window;
-      p.scale = Scale(s.head_dim);
-      engine::runner::cpu::PagedAttention(p, pool);
-    }
-  }
-};
-
 // Device copies of a problem and the kernel's parameters over them; out starts as NaN.
 struct DeviceProblem {
   DeviceArray<float> q, k_cache, v_cache, out;
   DeviceArray<int32_t> tables, query_start, context_lens;
   kernels::PagedAttentionF32Params params;
 
-  DeviceProblem(const AttentionCase& s, const F32Problem& problem)
+  DeviceProblem(const AttentionCase& s, const Problem& problem)
       : q(problem.q),
         k_cache(problem.k_cache),
         v_cache(problem.v_cache),
@@ -148,7 +69,7 @@ int CountNans(const std::vector<float>& x, size_t begin, size_t end) {
 
 void ExpectMatchesCpu(const AttentionCase& s, float q_range, base::ThreadPool& pool) {
   std::mt19937 rng(FreshSeed());
-  const F32Problem problem(s, q_range, 0, rng, pool);
+  const Problem problem(s, rng, pool, {true, q_range, 0});
   DeviceProblem device(s, problem);
   GPU_CHECK(kernels::LaunchPagedAttentionF32(device.params, nullptr));
   GPU_CHECK(cudaDeviceSynchronize());
@@ -204,7 +125,7 @@ TEST(PagedAttentionF32Kernel, RowsOutsideSequencesAndPaddingRows) {
   const AttentionCase s{8, 2, 64, 16, 0, {{1, 0}, {1, 50}, {0, 20}, {10, 30}, {1, 0}}};
   const int first_row = 3;
   std::mt19937 rng(FreshSeed());
-  const F32Problem problem(s, 4.0f, first_row, rng, pool);
+  const Problem problem(s, rng, pool, {true, 4.0f, first_row});
   DeviceProblem device(s, problem);
   GPU_CHECK(kernels::LaunchPagedAttentionF32(device.params, nullptr));
   GPU_CHECK(cudaDeviceSynchronize());
@@ -228,7 +149,7 @@ TEST(PagedAttentionF32Kernel, RejectsBadParams) {
   base::ThreadPool pool(0);
   const AttentionCase s{2, 1, 8, 16, 0, {{1, 1}}};
   std::mt19937 rng(FreshSeed());
-  const F32Problem problem(s, 1.0f, 0, rng, pool);
+  const Problem problem(s, rng, pool, {true, 1.0f, 0});
   DeviceProblem device(s, problem);
   const kernels::PagedAttentionF32Params valid = device.params;
   ASSERT_EQ(kernels::LaunchPagedAttentionF32(valid, nullptr), cudaSuccess);

@@ -27,20 +27,32 @@ struct AttentionCase {
   std::vector<Seq> seqs;
 };
 
-// Random cache and block tables for `s`, the CPU reference output, and device copies.
+struct ProblemOptions {
+  bool fp32 = false;     // full-precision values; else rounded to bf16 (what bf16 kernels read)
+  float q_range = 1.0f;  // q uniform in [-q_range, q_range)
+  int first_row = 0;     // query rows before it belong to no sequence
+};
+
+// Random cache and block tables for `s` and the CPU reference output. Sequences with no query
+// rows own none; rows of a sequence with fewer keys than queries (padding rows: context 0) have
+// reference zero.
 struct Problem {
   std::vector<float> q, k_cache, v_cache, ref;
   std::vector<int32_t> tables, query_start, context_lens;
-  int width = 0, num_tokens = 0;
+  int width = 0, num_tokens = 0;  // num_tokens: query rows, first_row's included
 
-  Problem(const AttentionCase& s, std::mt19937& rng, base::ThreadPool& pool) {
+  Problem(const AttentionCase& s, std::mt19937& rng, base::ThreadPool& pool,
+          const ProblemOptions& options = {}) {
+    auto random = [&](size_t n, float range) {
+      return options.fp32 ? RandomValues(n, range, rng) : RandomBf16Values(n, range, rng);
+    };
     const int token_width = s.kv_heads * s.head_dim;
     for (const Seq& q : s.seqs)
       width = std::max(width, (q.context_len + s.block_size - 1) / s.block_size);
+    width = std::max(width, 1);
     const int num_blocks = 1 + width * static_cast<int>(s.seqs.size());
-    k_cache =
-        RandomBf16Values(static_cast<size_t>(num_blocks) * s.block_size * token_width, 1.0f, rng);
-    v_cache = RandomBf16Values(k_cache.size(), 1.0f, rng);
+    k_cache = random(static_cast<size_t>(num_blocks) * s.block_size * token_width, 1.0f);
+    v_cache = random(k_cache.size(), 1.0f);
     std::fill(k_cache.begin(), k_cache.begin() + s.block_size * token_width, NAN);  // null block
     std::fill(v_cache.begin(), v_cache.begin() + s.block_size * token_width, NAN);
     std::vector<int32_t> blocks(num_blocks - 1);
@@ -64,6 +76,7 @@ struct Problem {
         std::fill(v_cache.begin() + begin, v_cache.begin() + end, NAN);
       }
     }
+    num_tokens = options.first_row;
     for (const Seq& q : s.seqs) {
       query_start.push_back(num_tokens);
       context_lens.push_back(q.context_len);
@@ -71,7 +84,7 @@ struct Problem {
     }
     query_start.push_back(num_tokens);
     const size_t row = static_cast<size_t>(s.heads) * s.head_dim;
-    q = RandomBf16Values(num_tokens * row, 1.0f, rng);
+    q = random(num_tokens * row, options.q_range);
     ref = ReferenceOver(s, k_cache, v_cache, pool);
   }
 
@@ -83,7 +96,7 @@ struct Problem {
     const size_t row = static_cast<size_t>(s.heads) * s.head_dim;
     std::vector<float> out(q.size(), 0.0f);
     for (size_t i = 0; i < s.seqs.size(); ++i) {
-      if (s.seqs[i].context_len == 0) continue;  // padding row: output zero
+      if (s.seqs[i].query_len == 0 || s.seqs[i].context_len < s.seqs[i].query_len) continue;
       engine::runner::cpu::PagedAttentionParams p;
       p.q = q.data() + query_start[i] * row;
       p.out = out.data() + query_start[i] * row;

@@ -125,11 +125,13 @@ class CudaModelRunner : public ModelRunner {
   // y = x w^T in the run's dtype (fp32 output for kF32 runs whatever `out` says).
   void Gemm(const void* x, const void* w, void* y, int m, int n, int k,
             kernels::GemmOutput out = kernels::GemmOutput::kBF16);
-  bool exact() const { return dtype_ == kernels::DType::kF32; }
+  bool exact() const { return options_.dtype == kernels::DType::kF32; }
+  size_t elem_bytes() const { return kernels::DTypeBytes(options_.dtype); }
+  size_t kv_elem_bytes() const { return kernels::DTypeBytes(options_.kv_dtype); }
   // Layer `layer`'s K (or V) cache in the pool.
   void* KvCache(int layer, bool v) const {
     return kv_pool_.get<char>() + (2 * kv_layer_elems_ * layer + (v ? kv_layer_elems_ : 0)) *
-                                      static_cast<int64_t>(kv_elem_bytes_);
+                                      static_cast<int64_t>(kv_elem_bytes());
   }
   // act = silu(gate) * up of the fused gate_up projection of `layer`'s input hidden_.
   void GateUpSilu(int layer, int m);
@@ -137,10 +139,6 @@ class CudaModelRunner : public ModelRunner {
   model::ModelConfig config_;
   kvcache::KvCacheConfig kv_;
   CudaRunnerOptions options_;
-  kernels::DType dtype_;
-  size_t elem_bytes_;
-  kernels::DType kv_dtype_;
-  size_t kv_elem_bytes_;
   CudaWeights weights_;
   std::vector<int> layer_group_;
   int num_sms_ = 0;
@@ -170,13 +168,7 @@ class CudaModelRunner : public ModelRunner {
 CudaModelRunner::CudaModelRunner(const model::ModelConfig& config,
                                  const model::ModelWeights& weights,
                                  const kvcache::KvCacheConfig& kv, const CudaRunnerOptions& options)
-    : config_(config),
-      kv_(kv),
-      options_(options),
-      dtype_(options.dtype),
-      elem_bytes_(kernels::DTypeBytes(options.dtype)),
-      kv_dtype_(options.kv_dtype),
-      kv_elem_bytes_(kernels::DTypeBytes(options.kv_dtype)) {
+    : config_(config), kv_(kv), options_(options) {
   STRIDE_CUDA_CHECK(cudaSetDevice(options.device));
   STRIDE_CUDA_CHECK(
       cudaDeviceGetAttribute(&num_sms_, cudaDevAttrMultiProcessorCount, options.device));
@@ -185,14 +177,14 @@ CudaModelRunner::CudaModelRunner(const model::ModelConfig& config,
   tuning.candidates = options.gemm_candidates;
   tuning.max_rows = options.gemm_tuned_max_rows;
   STRIDE_CUDA_CHECK(kernels::GemmContext::Create(kGemmWorkspaceBytes, &gemm_, tuning));
-  weights_ = UploadWeights(config, weights, dtype_);
+  weights_ = UploadWeights(config, weights, options_.dtype);
   for (int layer = 0; layer < config.num_layers; ++layer) {
     layer_group_.push_back(GroupOfLayer(kv, layer));
   }
   qkv_width_ = (config.num_heads + 2 * config.num_kv_heads) * config.head_dim;
   kv_layer_elems_ =
       static_cast<int64_t>(kv.num_blocks) * kv.block_size * config.num_kv_heads * config.head_dim;
-  kv_pool_.Reserve(kv_elem_bytes_ * 2 * kv_layer_elems_ * config.num_layers);
+  kv_pool_.Reserve(kv_elem_bytes() * 2 * kv_layer_elems_ * config.num_layers);
   // The null block is read (masked) by no kernel, but keep the pool free of stale NaNs anyway.
   STRIDE_CUDA_CHECK(cudaMemset(kv_pool_.get(), 0, kv_pool_.bytes()));
 
@@ -223,13 +215,13 @@ void CudaModelRunner::EnsureActivations(int num_tokens, int num_rows) {
     const size_t hidden = config_.hidden_size, q_width = config_.num_heads * config_.head_dim;
     const size_t ffn = config_.intermediate_size;
     moved |= residual_.Reserve(sizeof(float) * t * hidden);
-    moved |= hidden_.Reserve(elem_bytes_ * t * hidden);
-    moved |= qkv_.Reserve(elem_bytes_ * t * qkv_width_);
-    moved |= q_.Reserve(elem_bytes_ * t * q_width);
-    moved |= attn_.Reserve(elem_bytes_ * t * q_width);
-    moved |= sublayer_out_.Reserve(elem_bytes_ * t * hidden);
-    moved |= gate_up_.Reserve(elem_bytes_ * t * 2 * ffn);
-    moved |= act_.Reserve(elem_bytes_ * t * ffn);
+    moved |= hidden_.Reserve(elem_bytes() * t * hidden);
+    moved |= qkv_.Reserve(elem_bytes() * t * qkv_width_);
+    moved |= q_.Reserve(elem_bytes() * t * q_width);
+    moved |= attn_.Reserve(elem_bytes() * t * q_width);
+    moved |= sublayer_out_.Reserve(elem_bytes() * t * hidden);
+    moved |= gate_up_.Reserve(elem_bytes() * t * 2 * ffn);
+    moved |= act_.Reserve(elem_bytes() * t * ffn);
     token_capacity_ = t;
   }
   if (num_rows > row_capacity_) {
@@ -273,7 +265,7 @@ void CudaModelRunner::Gemm(const void* x, const void* w, void* y, int m, int n, 
   p.w = w;
   p.y = y;
   p.output = out;
-  p.dtype = dtype_;
+  p.dtype = options_.dtype;
   p.m = m;
   p.n = n;
   p.k = k;
@@ -306,7 +298,7 @@ void CudaModelRunner::GateUpSilu(int layer, int m) {
   act.gate_up = gate_up_.get();
   act.bias = w.gate_up_bias;
   act.out = act_.get();
-  act.dtype = dtype_;
+  act.dtype = options_.dtype;
   act.rows = m;
   act.width = ffn;
   STRIDE_CUDA_CHECK(kernels::LaunchSiluAndMul(act, stream_));
@@ -323,7 +315,7 @@ void CudaModelRunner::Attention(int layer, const StepView& step) {
   const float scale = 1.0f / std::sqrt(static_cast<float>(config_.head_dim));
 
   kernels::RopeKvCacheParams rope;
-  rope.dtype = dtype_;
+  rope.dtype = options_.dtype;
   rope.qkv = qkv_.get();
   rope.bias = weights_.layers[layer].qkv_bias;
   rope.q_norm = weights_.layers[layer].q_norm;
@@ -336,7 +328,7 @@ void CudaModelRunner::Attention(int layer, const StepView& step) {
   rope.q_out = q_.get();
   rope.k_cache = k_cache;
   rope.v_cache = v_cache;
-  rope.kv_dtype = kv_dtype_;
+  rope.kv_dtype = options_.kv_dtype;
   rope.num_tokens = l.num_tokens;
   rope.num_heads = config_.num_heads;
   rope.num_kv_heads = config_.num_kv_heads;
@@ -369,7 +361,7 @@ void CudaModelRunner::Attention(int layer, const StepView& step) {
     d.out = attn_.get<bf16>();
     d.k_cache = k_cache;
     d.v_cache = v_cache;
-    d.kv_dtype = kv_dtype_;
+    d.kv_dtype = options_.kv_dtype;
     d.block_tables = tables;
     d.max_blocks_per_seq = l.width;
     d.context_lens = Meta<int32_t>(l.context_lens);
@@ -391,7 +383,7 @@ void CudaModelRunner::Attention(int layer, const StepView& step) {
     p.out = attn_.get<bf16>();
     p.k_cache = k_cache;
     p.v_cache = v_cache;
-    p.kv_dtype = kv_dtype_;
+    p.kv_dtype = options_.kv_dtype;
     p.block_tables = tables;
     p.max_blocks_per_seq = l.width;
     p.query_start = Meta<int32_t>(l.query_start);
@@ -416,7 +408,7 @@ void CudaModelRunner::Forward(const StepView& step) {
 
   kernels::EmbeddingParams embed;
   embed.table = weights_.embed_tokens;
-  embed.dtype = dtype_;
+  embed.dtype = options_.dtype;
   embed.ids = Meta<int32_t>(l.token_ids);
   embed.out = residual_.get<float>();
   embed.num_tokens = n;
@@ -426,7 +418,7 @@ void CudaModelRunner::Forward(const StepView& step) {
   kernels::FusedAddRmsNormParams norm;
   norm.residual = residual_.get<float>();
   norm.out = hidden_.get();
-  norm.dtype = dtype_;
+  norm.dtype = options_.dtype;
   norm.rows = n;
   norm.dim = hidden;
   norm.eps = eps;

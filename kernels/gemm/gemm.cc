@@ -104,12 +104,15 @@ const GemmContext::Plan* GemmContext::PlanFor(const GemmParams& p, cudaStream_t 
   const GemmOutput output = p.output;
   std::lock_guard<std::mutex> lock(mu_);
   const Key key{m, n, k, static_cast<int>(output), static_cast<int>(p.dtype)};
-  cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
-  const bool can_time = cudaStreamIsCapturing(stream, &capture) == cudaSuccess &&
-                        capture == cudaStreamCaptureStatusNone;
+  // Asked only when a plan is to be measured: the cached path of a launch makes no extra call.
+  auto can_time = [stream] {
+    cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+    return cudaStreamIsCapturing(stream, &capture) == cudaSuccess &&
+           capture == cudaStreamCaptureStatusNone;
+  };
   if (auto it = plans_.find(key); it != plans_.end()) {
     Plan& cached = *it->second;
-    if (cached.needs_measure && can_time) {
+    if (cached.needs_measure && can_time()) {
       MeasureInto(cached, p, stream);
       cached.needs_measure = false;
     }
@@ -148,7 +151,7 @@ const GemmContext::Plan* GemmContext::PlanFor(const GemmParams& p, cudaStream_t 
   if (!ok || found == 0) return nullptr;
   plan->algo = result.algo;
   if (tuning_.candidates > 1 && m <= tuning_.max_rows) {
-    if (can_time) {
+    if (can_time()) {
       MeasureInto(*plan, p, stream);
     } else {
       plan->needs_measure = true;

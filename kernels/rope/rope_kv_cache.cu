@@ -95,11 +95,16 @@ __global__ void __launch_bounds__(kWarps * 32) RopeKvCacheKernel(RopeKvCachePara
         }
       }
     }
-    if (!is_q && slot < 0) return;
-    const int kv_head = is_v ? h - p.num_heads - p.num_kv_heads : h - p.num_heads;
-    T* q_dst = static_cast<T*>(p.q_out) + (static_cast<int64_t>(t) * p.num_heads + h) * p.head_dim;
-    C* kv_dst = static_cast<C*>(is_v ? p.v_cache : p.k_cache) +
-                (slot * p.num_kv_heads + kv_head) * static_cast<int64_t>(p.head_dim);
+    T* q_dst = nullptr;  // a q head goes to q_out, a k or v head to its cache slot
+    C* kv_dst = nullptr;
+    if (is_q) {
+      q_dst = static_cast<T*>(p.q_out) + (static_cast<int64_t>(t) * p.num_heads + h) * p.head_dim;
+    } else {
+      if (slot < 0) return;
+      const int kv_head = is_v ? h - p.num_heads - p.num_kv_heads : h - p.num_heads;
+      kv_dst = static_cast<C*>(is_v ? p.v_cache : p.k_cache) +
+               (slot * p.num_kv_heads + kv_head) * static_cast<int64_t>(p.head_dim);
+    }
     const float cache_scale = is_v ? p.v_scale : p.k_scale;
 #pragma unroll
     for (int j = 0; j < kMaxPairsPerLane; ++j) {

@@ -10,14 +10,12 @@
 // if both read alike, it is not.
 #include <cuda_runtime.h>
 
-#include <algorithm>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <numeric>
 #include <random>
 #include <vector>
 
+#include "tests/gpu/bench/bench_util.h"
 #include "tests/gpu/bench/kv_layout_probe.h"
 
 namespace stride::testing::gpu {
@@ -27,16 +25,6 @@ constexpr int kWarps = 4;
 constexpr int kBlockTokens = 16;
 constexpr int kSliceChunks = 16;  // 16-byte chunks in one token's head slice (d128, bf16)
 constexpr int kLoadsPerLane = kBlockTokens * kSliceChunks / 32;  // 8 per K (or V) block slice
-
-#define PROBE_CHECK(expr)                                               \
-  do {                                                                  \
-    const cudaError_t probe_error_ = (expr);                            \
-    if (probe_error_ != cudaSuccess) {                                  \
-      std::fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #expr, \
-                   cudaGetErrorString(probe_error_));                   \
-      std::abort();                                                     \
-    }                                                                   \
-  } while (0)
 
 // Chunk index (in uint4) of chunk c of token t's slice of `head` in block `block`.
 template <bool kHeadMajor>
@@ -83,64 +71,34 @@ std::vector<KvLayoutResult> ProbeKvLayouts(int num_seqs, int context, int num_he
   const int blocks_per_seq = context / kBlockTokens;
   const int64_t num_blocks = static_cast<int64_t>(num_seqs) * blocks_per_seq;
   const int64_t chunks = num_blocks * kBlockTokens * num_heads * kSliceChunks;
-  uint4 *k = nullptr, *v = nullptr;
-  int32_t* tables = nullptr;
-  uint32_t* sink = nullptr;
-  PROBE_CHECK(cudaMalloc(&k, chunks * sizeof(uint4)));
-  PROBE_CHECK(cudaMalloc(&v, chunks * sizeof(uint4)));
-  PROBE_CHECK(cudaMemset(k, 0x5a, chunks * sizeof(uint4)));
-  PROBE_CHECK(cudaMemset(v, 0x3c, chunks * sizeof(uint4)));
+  DeviceArray<uint4> k(chunks), v(chunks);
+  GPU_CHECK(cudaMemset(k.get(), 0x5a, chunks * sizeof(uint4)));
+  GPU_CHECK(cudaMemset(v.get(), 0x3c, chunks * sizeof(uint4)));
   // Each sequence owns a random set of blocks, as a paged cache after some churn.
   std::vector<int32_t> order(num_blocks);
   std::iota(order.begin(), order.end(), 0);
   std::shuffle(order.begin(), order.end(), std::mt19937(12345));
-  PROBE_CHECK(cudaMalloc(&tables, order.size() * sizeof(int32_t)));
-  PROBE_CHECK(
-      cudaMemcpy(tables, order.data(), order.size() * sizeof(int32_t), cudaMemcpyHostToDevice));
-  PROBE_CHECK(cudaMalloc(&sink, sizeof(uint32_t)));
+  DeviceArray<int32_t> tables(order);
+  DeviceArray<uint32_t> sink(1);
 
   // The decode kernel's shared memory at d128 (74,496 B: 3 CTAs per SM), or none.
   constexpr int kDecodeShared = 74496;
   std::vector<KvLayoutResult> results;
-  cudaEvent_t start, stop;
-  PROBE_CHECK(cudaEventCreate(&start));
-  PROBE_CHECK(cudaEventCreate(&stop));
   for (bool head_major : {false, true}) {
     const auto kernel = head_major ? ProbeKernel<true> : ProbeKernel<false>;
-    PROBE_CHECK(
+    GPU_CHECK(
         cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kDecodeShared));
-    PROBE_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout,
-                                     cudaSharedmemCarveoutMaxShared));
+    GPU_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout,
+                                   cudaSharedmemCarveoutMaxShared));
     for (int shared : {kDecodeShared, 0}) {
       const dim3 grid(num_seqs, num_heads);
-      auto launch = [&] {
-        kernel<<<grid, kWarps * 32, shared>>>(k, v, tables, blocks_per_seq, blocks_per_seq,
-                                              num_heads, sink);
-      };
-      for (int i = 0; i < 3; ++i) launch();
-      PROBE_CHECK(cudaDeviceSynchronize());
-      std::vector<float> times;
-      for (int i = 0; i < 15; ++i) {
-        PROBE_CHECK(cudaEventRecord(start));
-        launch();
-        PROBE_CHECK(cudaEventRecord(stop));
-        PROBE_CHECK(cudaEventSynchronize(stop));
-        float ms = 0;
-        PROBE_CHECK(cudaEventElapsedTime(&ms, start, stop));
-        times.push_back(ms);
-      }
-      PROBE_CHECK(cudaGetLastError());
-      std::sort(times.begin(), times.end());
-      const double ms = times[times.size() / 2];
+      const double ms = MedianMs([&] {
+        kernel<<<grid, kWarps * 32, shared>>>(k.get(), v.get(), tables.get(), blocks_per_seq,
+                                              blocks_per_seq, num_heads, sink.get());
+      });
       results.push_back({head_major, shared > 0, 2.0 * chunks * sizeof(uint4) / (ms * 1e-3)});
     }
   }
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
-  cudaFree(sink);
-  cudaFree(tables);
-  cudaFree(v);
-  cudaFree(k);
   return results;
 }
 

@@ -74,7 +74,6 @@ int64_t CudaWeightBytes(const model::ModelConfig& c, kernels::DType dtype) {
 CudaWeights UploadWeights(const model::ModelConfig& config, const model::ModelWeights& w,
                           kernels::DType dtype) {
   CudaWeights out;
-  out.dtype = dtype;
   out.arena.Reserve(CudaWeightBytes(config, dtype));
   ArenaWriter writer(out.arena, dtype);
   out.embed_tokens = writer.Append({&w.embed_tokens});

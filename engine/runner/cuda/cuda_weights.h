@@ -29,9 +29,8 @@ struct CudaLayerWeights {
   const void* down_bias = nullptr;
 };
 
-// Every pointer is to elements of CudaWeights::dtype.
+// Every pointer is to elements of the dtype UploadWeights was given.
 struct CudaWeights {
-  kernels::DType dtype = kernels::DType::kBF16;
   DeviceBuffer arena;  // every tensor below lives in here
   const void* embed_tokens = nullptr;
   std::vector<CudaLayerWeights> layers;

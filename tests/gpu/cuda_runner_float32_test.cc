@@ -61,6 +61,7 @@ TEST(CudaRunnerFloat32, HeadDimsTheBf16KernelsLack) {
 
     engine::runner::cuda::CudaRunnerOptions f32;
     f32.dtype = kernels::DType::kF32;
+    f32.kv_dtype = kernels::DType::kF32;
     auto cuda_runner =
         engine::runner::cuda::CreateCudaModelRunner(*config, *weights, engine_config.kv_cache, f32);
     ASSERT_TRUE(cuda_runner.ok()) << cuda_runner.status();

@@ -18,6 +18,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <ostream>
+#include <string>
 
 #include "engine/engine.h"
 #include "engine/model/model_config.h"
@@ -36,6 +38,20 @@ struct Param {
   kernels::DType dtype = kernels::DType::kBF16;
   bool fp8_kv = false;  // bf16 with an fp8 e4m3 KV cache (--kv-cache-dtype fp8)
 };
+
+// The test-name suffix, e.g. "qwen3_qknorm_graphs_fp8kv".
+std::string ParamName(const Param& param) {
+  std::string name = param.fixture + (param.cuda_graphs ? "_graphs" : "_eager") +
+                     (param.dtype == kernels::DType::kF32 ? "_float32" : "") +
+                     (param.fp8_kv ? "_fp8kv" : "");
+  for (char& c : name) {
+    if (c == '-') c = '_';
+  }
+  return name;
+}
+
+// gtest prints a failing case's parameter with this instead of its bytes.
+void PrintTo(const Param& param, std::ostream* os) { *os << ParamName(param); }
 
 struct Tolerance {
   double mean;       // mean |log-prob error| over prompt and greedy positions
@@ -214,15 +230,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Param{"llama-gqa-llama3rope", true, kernels::DType::kBF16, true},
                       Param{"mistral-sliding", false, kernels::DType::kBF16, true},
                       Param{"qwen3-qknorm", true, kernels::DType::kBF16, true}),
-    [](const auto& info) {
-      std::string name = info.param.fixture + (info.param.cuda_graphs ? "_graphs" : "_eager") +
-                         (info.param.dtype == kernels::DType::kF32 ? "_float32" : "") +
-                         (info.param.fp8_kv ? "_fp8kv" : "");
-      for (char& c : name) {
-        if (c == '-') c = '_';
-      }
-      return name;
-    });
+    [](const auto& info) { return ParamName(info.param); });
 
 }  // namespace
 }  // namespace stride::testing

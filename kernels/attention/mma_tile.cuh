@@ -116,12 +116,20 @@ struct RowState {
 };
 
 // Turns scaled, masked scores (log2 units, -inf where masked) into probabilities relative to the
-// running maximum and rescales the accumulator.
+// running maximum and rescales the accumulator. `row_halves` is 1 when rows 8..15 (each lane's
+// second row) hold no query, as in decode with a GQA group of at most 8: their probabilities are
+// set to 0 and their state is left alone. A row whose maximum did not change skips the rescale
+// (alpha is exactly 1 then, so the result is the same), which over a long context is most tiles.
 template <int D, int kKeys>
 __device__ __forceinline__ void OnlineSoftmax(float (&s)[kKeys / 8][4], float (&o)[D / 8][4],
-                                              RowState& state) {
+                                              RowState& state, int row_halves = 2) {
 #pragma unroll
   for (int r = 0; r < 2; ++r) {
+    if (r >= row_halves) {
+#pragma unroll
+      for (int n = 0; n < kKeys / 8; ++n) s[n][2 * r] = s[n][2 * r + 1] = 0.0f;
+      continue;
+    }
     float tile_max = -INFINITY;
 #pragma unroll
     for (int n = 0; n < kKeys / 8; ++n) tile_max = fmaxf(tile_max, fmaxf(s[n][2 * r], s[n][2 * r + 1]));
@@ -130,8 +138,6 @@ __device__ __forceinline__ void OnlineSoftmax(float (&s)[kKeys / 8][4], float (&
     const float new_max = fmaxf(state.max[r], tile_max);
     // A row with nothing visible yet keeps a finite reference so exp2 never sees inf - inf.
     const float reference = new_max == -INFINITY ? 0.0f : new_max;
-    const float alpha = exp2f(state.max[r] - reference);
-    state.max[r] = new_max;
     float sum = 0.0f;
 #pragma unroll
     for (int n = 0; n < kKeys / 8; ++n) {
@@ -139,12 +145,17 @@ __device__ __forceinline__ void OnlineSoftmax(float (&s)[kKeys / 8][4], float (&
       s[n][2 * r + 1] = exp2f(s[n][2 * r + 1] - reference);
       sum += s[n][2 * r] + s[n][2 * r + 1];
     }
-    state.sum[r] = state.sum[r] * alpha + sum;
+    if (new_max != state.max[r]) {
+      const float alpha = exp2f(state.max[r] - reference);
+      state.sum[r] *= alpha;
 #pragma unroll
-    for (int n = 0; n < D / 8; ++n) {
-      o[n][2 * r] *= alpha;
-      o[n][2 * r + 1] *= alpha;
+      for (int n = 0; n < D / 8; ++n) {
+        o[n][2 * r] *= alpha;
+        o[n][2 * r + 1] *= alpha;
+      }
+      state.max[r] = new_max;
     }
+    state.sum[r] += sum;
   }
 }
 

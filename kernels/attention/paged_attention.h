@@ -90,7 +90,7 @@ struct PagedDecodeParams {
   int num_heads = 0;
   int num_kv_heads = 0;  // num_heads / num_kv_heads <= 16
   int head_dim = 0;
-  int block_size = 16;
+  int block_size = 16;  // a power of two
   int sliding_window = 0;
   float scale = 1.0f;
   int num_splits = 1;        // 1..256; > 1 needs workspace of PagedDecodeWorkspaceBytes

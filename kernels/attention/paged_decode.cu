@@ -105,6 +105,9 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
   SplitRange<kKeys>(context_len, p.sliding_window, p.num_splits, split, &key_begin, &key_end);
   const int num_tiles = (key_end - key_begin + kKeys - 1) / kKeys;
   const int32_t* block_table = p.block_tables + static_cast<int64_t>(seq) * p.max_blocks_per_seq;
+  // block_size is a power of two (the launcher checks): a key's block and offset by shift and
+  // mask, not by the ~20-instruction integer division, twice per key a lane copies.
+  const int block_shift = 31 - __clz(p.block_size), block_mask = p.block_size - 1;
   const int64_t token_stride = static_cast<int64_t>(p.num_kv_heads) * D;
   const Elem* k_head = static_cast<const Elem*>(p.k_cache) + static_cast<int64_t>(kv_head) * D;
   const Elem* v_head = static_cast<const Elem*>(p.v_cache) + static_cast<int64_t>(kv_head) * D;
@@ -120,7 +123,7 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
 #pragma unroll
     for (int j = 0; j < kPerLane; ++j) {
       const int key = key0 + j * kKeyStep;
-      blocks[j] = key < key_end ? block_table[key / p.block_size] : 0;
+      blocks[j] = key < key_end ? block_table[key >> block_shift] : 0;
     }
   };
   auto issue_tile = [&](int tile, int buffer) {
@@ -131,7 +134,7 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
       const int key = key0 + j * kKeyStep;
       const bool valid = key < key_end;
       const int64_t offset =
-          valid ? (static_cast<int64_t>(blocks[j]) * p.block_size + key % p.block_size) *
+          valid ? ((static_cast<int64_t>(blocks[j]) << block_shift) + (key & block_mask)) *
                           token_stride +
                       lane_chunk * kChunkElems
                 : 0;
@@ -155,7 +158,7 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
         const int key = key0 + j * kKeyStep;
         if (key < key_end && lane_chunk % 2 == 0) {  // one prefetch per 32-byte sector
           const int64_t offset =
-              (static_cast<int64_t>(blocks[j]) * p.block_size + key % p.block_size) * token_stride +
+              ((static_cast<int64_t>(blocks[j]) << block_shift) + (key & block_mask)) * token_stride +
               lane_chunk * kChunkElems;
           PrefetchL2(k_head + offset);
           PrefetchL2(v_head + offset);
@@ -199,6 +202,7 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
 #pragma unroll
   for (int n = 0; n < D / 8; ++n) o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.0f;
   RowState state;
+  const int row_halves = group > kRows / 2 ? 2 : 1;  // rows 8..15 are padding up to group 8
   // fp8: a key element e means e * k_scale, and q carries 2^-8 (kFp8QScale).
   const float scale_log2 =
       kFp8 ? p.scale * kLog2e * (p.k_scale / decode::kFp8QScale) : p.scale * kLog2e;
@@ -222,7 +226,7 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
       attention::QkScores<D, kKeys, kStride>(q_frag, k_tile, s);
     }
     decode::ScaleAndMaskScores<kKeys>(s, key_begin + tile * kKeys, key_end, lane, scale_log2);
-    attention::OnlineSoftmax<D, kKeys>(s, o, state);
+    attention::OnlineSoftmax<D, kKeys>(s, o, state, row_halves);
     if constexpr (kFp8) {
       decode::Fp8AccumulatePv<D, kKeys, kStride>(s, v_tile, o);
     } else {
@@ -388,6 +392,7 @@ cudaError_t LaunchPagedDecode(const PagedDecodeParams& p, cudaStream_t stream) {
   if (p.num_kv_heads <= 0 || p.num_heads % p.num_kv_heads != 0 ||
       p.num_heads / p.num_kv_heads > kRows || p.num_splits < 1 ||
       p.num_splits > decode::kMaxSplits || (p.num_splits > 1 && p.workspace == nullptr) ||
+      p.block_size <= 0 || (p.block_size & (p.block_size - 1)) != 0 ||
       !PagedAttentionSupportsHeadDim(p.head_dim)) {
     return cudaErrorInvalidValue;
   }

@@ -266,6 +266,14 @@ TEST(PagedDecodeKernel, RejectsBadCacheConfigurations) {
           << name << "v_scale " << bad;
     }
   }
+  for (int block_size : {0, -16, 12, 24}) {  // keys map to blocks by shift and mask
+    for (const kernels::PagedDecodeParams& valid : {fp8, bf16}) {
+      p = valid;
+      p.block_size = block_size;
+      EXPECT_EQ(kernels::LaunchPagedDecode(p, nullptr), cudaErrorInvalidValue)
+          << "block_size " << block_size;
+    }
+  }
   for (auto [keys, warps] : {std::pair{32, 4}, {32, 2}, {16, 2}, {8, 4}}) {
     p = fp8;
     p.tile_keys = keys;

@@ -768,6 +768,10 @@ absl::StatusOr<std::unique_ptr<ModelRunner>> CreateCudaModelRunner(
       config.num_heads / config.num_kv_heads > 64) {
     return absl::UnimplementedError("the CUDA backend needs num_heads / num_kv_heads <= 64");
   }
+  if (kv.block_size <= 0 || (kv.block_size & (kv.block_size - 1)) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the CUDA backend needs a power-of-two --block-size (8, 16, 32, ...), not ", kv.block_size));
+  }
   if (config.rope_scaling.type == model::RopeType::kDynamic) {
     // Positions never pass max_position_embeddings (the engine caps max_model_len there), where
     // dynamic scaling equals the base frequencies; see CudaModelRunner's constructor.

@@ -12,7 +12,11 @@
 // flight while one is computed, against bf16's one 8 KB tile), from which each lane converts its
 // own mma fragments in registers (paged_decode_common.cuh). The scales fold into the score scale
 // (k) and the output (v). The fp8 CTA keeps q in registers only, so at d128 it fits the same 3
-// CTAs per SM as bf16 (74,240 B of shared memory, 164 registers).
+// CTAs per SM as bf16 (74,240 B of shared memory, 158 registers; bf16 165).
+// The per-tile work is kept lean (the kernel is bound by instruction latency, not DRAM, at 3 CTAs
+// per SM: kernels/NOTES.md round 9): block ids and slots by shift and mask (block sizes are powers
+// of two), no softmax work for the padding rows 8..15 when the group is at most 8, and no
+// accumulator rescale for a row whose maximum did not move.
 // Launched with programmatic dependent launch: context_lens and the block table are constant for
 // the step (copied before its first kernel, never written by a kernel), so a CTA reads them and
 // computes its key range before WaitForPrecedingGrid(); q, K/V and the workspace only after.

@@ -31,6 +31,7 @@ struct ProblemOptions {
   bool fp32 = false;     // full-precision values; else rounded to bf16 (what bf16 kernels read)
   float q_range = 1.0f;  // q uniform in [-q_range, q_range)
   int first_row = 0;     // query rows before it belong to no sequence
+  bool reference = true;  // false: `ref` stays empty (the caller wants it over other cache values)
 };
 
 // Random cache and block tables for `s` and the CPU reference output. Sequences with no query
@@ -85,7 +86,7 @@ struct Problem {
     query_start.push_back(num_tokens);
     const size_t row = static_cast<size_t>(s.heads) * s.head_dim;
     q = random(num_tokens * row, options.q_range);
-    ref = ReferenceOver(s, k_cache, v_cache, pool);
+    if (options.reference) ref = ReferenceOver(s, k_cache, v_cache, pool);
   }
 
   // cpu::PagedAttention of every sequence over caches k and v (of this problem's layout, e.g.

@@ -60,11 +60,14 @@ std::vector<char> Bytes(const std::vector<T>& x) {
 void CheckVariants(const AttentionCase& s, int splits, const std::vector<Variant>& variants,
                    base::ThreadPool& pool, const CacheFormat& format = {}) {
   std::mt19937 rng(FreshSeed());
-  Problem problem(s, rng, pool);
+  const bool fp8 = format.dtype == kernels::DType::kFP8E4M3;
+  ProblemOptions options;
+  options.reference = !fp8;  // fp8's reference is over the values its elements stand for
+  Problem problem(s, rng, pool, options);
   const int num_seqs = static_cast<int>(s.seqs.size());
   std::vector<float> ref = problem.ref;
   std::vector<char> k_bytes, v_bytes;
-  if (format.dtype == kernels::DType::kFP8E4M3) {
+  if (fp8) {
     const std::vector<__nv_fp8_e4m3> k = ToFp8(problem.k_cache, format.k_scale);
     const std::vector<__nv_fp8_e4m3> v = ToFp8(problem.v_cache, format.v_scale);
     ref =

@@ -7,8 +7,9 @@
 //
 // Selection: cuBLASLt's first heuristic answer, or (GemmTuning with several candidates, for shapes
 // with at most `max_rows` rows) the fastest of its first candidates timed on the first call's own
-// operands and stream. Timing synchronizes that stream, so a first call must not happen inside
-// stream capture (it falls back to the heuristic there and measures next time).
+// operands and stream, each run after L2 is overwritten (weights cold, as in a model step).
+// Timing synchronizes that stream, so a first call must not happen inside stream capture (it
+// falls back to the heuristic there and measures next time).
 #pragma once
 
 #include <cublasLt.h>
@@ -70,10 +71,14 @@ class GemmContext {
   // Times the heuristic's first candidates on p's operands (p.y is overwritten) and keeps the
   // fastest in `plan`; keeps the plan's algorithm when nothing can be timed. Holds mu_.
   void MeasureInto(Plan& plan, const GemmParams& p, cudaStream_t stream);
+  // Allocates flush_ (twice the L2 size) on first use; false if it cannot.
+  bool EnsureL2Flush();
 
   cublasLtHandle_t handle_ = nullptr;
   void* workspace_ = nullptr;
   size_t workspace_bytes_ = 0;
+  void* flush_ = nullptr;  // overwritten before each timed run, evicting L2
+  size_t flush_bytes_ = 0;
   GemmTuning tuning_;
   mutable std::mutex mu_;
   std::map<Key, std::unique_ptr<Plan>> plans_;

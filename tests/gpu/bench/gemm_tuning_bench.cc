@@ -1,6 +1,7 @@
 // cuBLASLt's first heuristic answer against the fastest of its first 16, per Llama-3.1-8B
 // projection shape at decode batch sizes and prefill chunk sizes (`--gemm-tuning`). Both are
-// timed by GemmContext's own measurement (3 launches after a warm-up, operands of the shape);
+// timed by GemmContext's own measurement (5 launches after a warm-up, each after L2 is
+// overwritten, operands of the shape);
 // the figure is the chosen algorithm's TFLOP/s next to the 855 TFLOP/s anchor, with the
 // heuristic's TFLOP/s as the reference. Weights are 32 copies rotated per launch in the
 // re-timing below, so the small-m rows are not served from L2.

@@ -135,13 +135,19 @@ absl::StatusOr<LoadedEngine> CreateEngine(const EngineOptions& options) {
   if (options.model.empty()) return absl::InvalidArgumentError("--model is required");
   STRIDE_ASSIGN_OR_RETURN(std::string device, ChooseDevice(options.device));
   STRIDE_ASSIGN_OR_RETURN(Precision precision, ChoosePrecision(options, device));
+  // Flags first: a bad one fails before the weights load.
+  if (options.block_size < 1 || options.block_size > 1024) {
+    return absl::InvalidArgumentError("--block-size must be in [1, 1024]");
+  }
+  if (device == "cuda" && (options.block_size & (options.block_size - 1)) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the CUDA backend needs a power-of-two --block-size (8, 16, 32, ...), not ",
+        options.block_size));
+  }
   STRIDE_ASSIGN_OR_RETURN(model::ModelConfig config, model::LoadModelConfig(options.model));
   STRIDE_ASSIGN_OR_RETURN(
       model::ModelWeights weights,
       model::LoadModelWeights(config, options.model, options.load_format, options.dummy_seed));
-  if (options.block_size < 1 || options.block_size > 1024) {
-    return absl::InvalidArgumentError("--block-size must be in [1, 1024]");
-  }
   const int max_model_len =
       options.max_model_len > 0 ? options.max_model_len : config.max_position_embeddings;
   if (max_model_len > config.max_position_embeddings) {

@@ -53,6 +53,26 @@ TEST(CreateEngine, DtypeIsCheckedAgainstTheBackend) {
   EXPECT_EQ(loaded->kv_cache_dtype, "float32");
 }
 
+// Flags are checked before the weights load (a missing model would fail later), and the CPU
+// backend takes block sizes that are not powers of two (the CUDA backend does not).
+TEST(CreateEngine, BlockSizeIsCheckedBeforeTheModelLoads) {
+  EngineOptions options;
+  options.model = "/nonexistent/model";
+  options.device = "cpu";
+  for (int bad : {0, -16, 1025}) {
+    options.block_size = bad;
+    const auto loaded = CreateEngine(options);
+    EXPECT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(loaded.status().message().find("--block-size"), std::string::npos)
+        << loaded.status();
+  }
+  options.model = std::string(STRIDE_SOURCE_DIR) + "/tests/fixtures/models/llama-gqa-llama3rope";
+  options.max_model_len = 128;
+  options.block_size = 12;
+  auto loaded = CreateEngine(options);
+  EXPECT_TRUE(loaded.ok()) << loaded.status();
+}
+
 GenerateRequest Request(int prompt_len, int max_tokens) {
   GenerateRequest r;
   for (int i = 0; i < prompt_len; ++i) r.prompt_token_ids.push_back(3 + (i * 37) % 500);

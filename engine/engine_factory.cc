@@ -140,9 +140,9 @@ absl::StatusOr<LoadedEngine> CreateEngine(const EngineOptions& options) {
     return absl::InvalidArgumentError("--block-size must be in [1, 1024]");
   }
   if (device == "cuda" && (options.block_size & (options.block_size - 1)) != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the CUDA backend needs a power-of-two --block-size (8, 16, 32, ...), not ",
-        options.block_size));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the CUDA backend needs a power-of-two --block-size (8, 16, 32, ...), not ",
+                     options.block_size));
   }
   STRIDE_ASSIGN_OR_RETURN(model::ModelConfig config, model::LoadModelConfig(options.model));
   STRIDE_ASSIGN_OR_RETURN(

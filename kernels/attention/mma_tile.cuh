@@ -88,16 +88,15 @@ __device__ __forceinline__ void QkScores(const uint32_t (&q)[D / 16][4], const _
 
 // o[16 x D] += p · v, p being the probabilities in s's accumulator layout (rounded to bf16).
 template <int D, int kKeys, int kStride>
-__device__ __forceinline__ void AccumulatePv(const float (&s)[kKeys / 8][4],
-                                             const __nv_bfloat16* v, float (&o)[D / 8][4]) {
+__device__ __forceinline__ void AccumulatePv(const float (&s)[kKeys / 8][4], const __nv_bfloat16* v,
+                                             float (&o)[D / 8][4]) {
   const int lane = threadIdx.x % 32;
   const int key = (lane % 8) + ((lane / 8) % 2) * 8, d = (lane / 16) * 8;
 #pragma unroll
   for (int kc = 0; kc < kKeys / 16; ++kc) {
-    const uint32_t a[4] = {PackBf16(s[2 * kc][0], s[2 * kc][1]),
-                           PackBf16(s[2 * kc][2], s[2 * kc][3]),
-                           PackBf16(s[2 * kc + 1][0], s[2 * kc + 1][1]),
-                           PackBf16(s[2 * kc + 1][2], s[2 * kc + 1][3])};
+    const uint32_t a[4] = {
+        PackBf16(s[2 * kc][0], s[2 * kc][1]), PackBf16(s[2 * kc][2], s[2 * kc][3]),
+        PackBf16(s[2 * kc + 1][0], s[2 * kc + 1][1]), PackBf16(s[2 * kc + 1][2], s[2 * kc + 1][3])};
 #pragma unroll
     for (int dp = 0; dp < D / 16; ++dp) {
       uint32_t b[4];
@@ -132,7 +131,8 @@ __device__ __forceinline__ void OnlineSoftmax(float (&s)[kKeys / 8][4], float (&
     }
     float tile_max = -INFINITY;
 #pragma unroll
-    for (int n = 0; n < kKeys / 8; ++n) tile_max = fmaxf(tile_max, fmaxf(s[n][2 * r], s[n][2 * r + 1]));
+    for (int n = 0; n < kKeys / 8; ++n)
+      tile_max = fmaxf(tile_max, fmaxf(s[n][2 * r], s[n][2 * r + 1]));
     tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffffu, tile_max, 1));
     tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffffu, tile_max, 2));
     const float new_max = fmaxf(state.max[r], tile_max);

@@ -52,7 +52,7 @@ std::vector<PrefillWorkItem> PlanPagedPrefill(const std::vector<int>& query_lens
 struct PagedPrefillParams {
   const __nv_bfloat16* q = nullptr;  // [num_tokens, num_heads, head_dim]
   __nv_bfloat16* out = nullptr;      // [num_tokens, num_heads, head_dim]
-  const void* k_cache = nullptr;  // [num_blocks, block_size, num_kv_heads, head_dim] of kv_dtype
+  const void* k_cache = nullptr;     // [num_blocks, block_size, num_kv_heads, head_dim] of kv_dtype
   const void* v_cache = nullptr;
   DType kv_dtype = DType::kBF16;  // kBF16 or kFP8E4M3
   float k_scale = 1.0f;           // fp8: a cache element means e4m3 * scale
@@ -77,7 +77,7 @@ cudaError_t LaunchPagedPrefill(const PagedPrefillParams& p, cudaStream_t stream)
 struct PagedDecodeParams {
   const __nv_bfloat16* q = nullptr;  // [num_seqs, num_heads, head_dim]: one query per sequence
   __nv_bfloat16* out = nullptr;      // [num_seqs, num_heads, head_dim]
-  const void* k_cache = nullptr;  // [num_blocks, block_size, num_kv_heads, head_dim] of kv_dtype
+  const void* k_cache = nullptr;     // [num_blocks, block_size, num_kv_heads, head_dim] of kv_dtype
   const void* v_cache = nullptr;
   DType kv_dtype = DType::kBF16;  // kBF16 or kFP8E4M3
   float k_scale = 1.0f;           // fp8: a cache element means e4m3 * scale
@@ -93,7 +93,7 @@ struct PagedDecodeParams {
   int block_size = 16;  // a power of two
   int sliding_window = 0;
   float scale = 1.0f;
-  int num_splits = 1;        // 1..256; > 1 needs workspace of PagedDecodeWorkspaceBytes
+  int num_splits = 1;  // 1..256; > 1 needs workspace of PagedDecodeWorkspaceBytes
   void* workspace = nullptr;
   // With num_splits > 1: [num_seqs * num_kv_heads] counters, zero before the first launch (a
   // cudaMemset once after allocating); every completed launch leaves them zero again, so one

@@ -162,7 +162,8 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
         const int key = key0 + j * kKeyStep;
         if (key < key_end && lane_chunk % 2 == 0) {  // one prefetch per 32-byte sector
           const int64_t offset =
-              ((static_cast<int64_t>(blocks[j]) << block_shift) + (key & block_mask)) * token_stride +
+              ((static_cast<int64_t>(blocks[j]) << block_shift) + (key & block_mask)) *
+                  token_stride +
               lane_chunk * kChunkElems;
           PrefetchL2(k_head + offset);
           PrefetchL2(v_head + offset);

@@ -66,7 +66,8 @@ Tolerance ToleranceFor(const Param& param) {
   // fp8 KV (e4m3: 3 mantissa bits, scale 1) on top of bf16. Measured on the H200 (session 4):
   // mean 0.088 (llama), 0.101 (mistral), 0.154 (qwen3); max 0.45, 0.53, 0.89; 36-48 tokens
   // compared. e4m3 rounds every K and V element by up to 2^-4 relative, ~16x bf16's step, and these
-  // random tiny models' near-flat logits pass that straight through. A mis-read cache lands nats away.
+  // random tiny models' near-flat logits pass that straight through. A mis-read cache lands nats
+  // away.
   if (param.fp8_kv) return {0.2, 1.2, 0.5, 30};
   // The exact mode: measured max 6e-5 (qwen2), mean 2e-6 to 7e-6, 122-173 tokens compared. The
   // bound is the CPU engine's (1e-3), well inside the 0.05.

@@ -28,9 +28,9 @@ struct AttentionCase {
 };
 
 struct ProblemOptions {
-  bool fp32 = false;     // full-precision values; else rounded to bf16 (what bf16 kernels read)
-  float q_range = 1.0f;  // q uniform in [-q_range, q_range)
-  int first_row = 0;     // query rows before it belong to no sequence
+  bool fp32 = false;      // full-precision values; else rounded to bf16 (what bf16 kernels read)
+  float q_range = 1.0f;   // q uniform in [-q_range, q_range)
+  int first_row = 0;      // query rows before it belong to no sequence
   bool reference = true;  // false: `ref` stays empty (the caller wants it over other cache values)
 };
 

@@ -769,8 +769,9 @@ absl::StatusOr<std::unique_ptr<ModelRunner>> CreateCudaModelRunner(
     return absl::UnimplementedError("the CUDA backend needs num_heads / num_kv_heads <= 64");
   }
   if (kv.block_size <= 0 || (kv.block_size & (kv.block_size - 1)) != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the CUDA backend needs a power-of-two --block-size (8, 16, 32, ...), not ", kv.block_size));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the CUDA backend needs a power-of-two --block-size (8, 16, 32, ...), not ",
+                     kv.block_size));
   }
   if (config.rope_scaling.type == model::RopeType::kDynamic) {
     // Positions never pass max_position_embeddings (the engine caps max_model_len there), where

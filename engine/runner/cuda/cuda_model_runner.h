@@ -60,8 +60,8 @@ int64_t CudaKvBytesPerBlock(const model::ModelConfig& config, int block_size,
 // keeping the process's total use of the device under gpu_memory_utilization of its memory.
 // Call before CreateCudaModelRunner (it counts the weights as not yet uploaded).
 absl::StatusOr<int> CudaKvBlocksForMemory(const model::ModelConfig& config, int block_size,
-                                          double gpu_memory_utilization,
-                                          int max_num_batched_tokens, int device = 0,
+                                          double gpu_memory_utilization, int max_num_batched_tokens,
+                                          int device = 0,
                                           kernels::DType dtype = kernels::DType::kBF16,
                                           kernels::DType kv_dtype = kernels::DType::kBF16);
 

@@ -63,8 +63,7 @@ TEST(CreateEngine, BlockSizeIsCheckedBeforeTheModelLoads) {
     options.block_size = bad;
     const auto loaded = CreateEngine(options);
     EXPECT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument) << bad;
-    EXPECT_NE(loaded.status().message().find("--block-size"), std::string::npos)
-        << loaded.status();
+    EXPECT_NE(loaded.status().message().find("--block-size"), std::string::npos) << loaded.status();
   }
   options.model = std::string(STRIDE_SOURCE_DIR) + "/tests/fixtures/models/llama-gqa-llama3rope";
   options.max_model_len = 128;

@@ -1,9 +1,10 @@
 // stride_gpu_bench: kernel and model figures on the GPU against their floors (855 TFLOP/s bf16
 // GEMM, 4.28 TB/s copy) or references. `--kernels` or `--model` runs one half; `--quick` keeps
 // the model part short; `--offline=N[,IN,OUT]` runs only the engine throughput benchmark (N prompts
-// of IN tokens generating OUT, default 1000/1000; with `--max-num-seqs=K` and
-// `--gemm-candidates=N` and `--fp8-kv-cache` for the engine); `--breakdown` only the batch-1 step
-// breakdown and the skinny-GEMM table (decode_breakdown_bench.cc); `--decode-attention` or
+// of IN tokens generating OUT, default 1000/1000; with `--max-num-seqs=K`,
+// `--max-num-batched-tokens=T`, `--gemm-candidates=N` and `--fp8-kv-cache` for the engine);
+// `--breakdown` only the batch-1 step breakdown and the skinny-GEMM table
+// (decode_breakdown_bench.cc); `--decode-attention` or
 // `--prefill-attention` only that kernel's benchmark; `--gemm-tuning` the cuBLASLt heuristic
 // against measured selection per Llama-8B shape (gemm_tuning_bench.cc); `--kv-layout` the
 // token-major vs head-major KV read probe (kv_layout_probe.cu).
@@ -18,6 +19,9 @@ int main(int argc, char** argv) {
   bool run_offline = false;
   for (int i = 1; i < argc; ++i) {
     if (std::sscanf(argv[i], "--max-num-seqs=%d", &offline.max_num_seqs) == 1) continue;
+    if (std::sscanf(argv[i], "--max-num-batched-tokens=%d", &offline.max_num_batched_tokens) == 1) {
+      continue;
+    }
     if (std::sscanf(argv[i], "--gemm-candidates=%d", &offline.gemm_candidates) == 1) continue;
     if (std::strcmp(argv[i], "--fp8-kv-cache") == 0) offline.fp8_kv_cache = true;
     if (std::strcmp(argv[i], "--kv-layout") == 0) {

@@ -58,8 +58,9 @@ struct OfflineOptions {
   int input_len = 1000;
   int output_len = 1000;
   int max_num_seqs = 256;
-  int gemm_candidates = 1;         // cuBLASLt algorithms timed per decode GEMM shape
-  bool fp8_kv_cache = false;       // --kv-cache-dtype fp8
+  int max_num_batched_tokens = 8192;  // the step's token budget (chunked prefill)
+  int gemm_candidates = 1;            // cuBLASLt algorithms timed per decode GEMM shape
+  bool fp8_kv_cache = false;          // --kv-cache-dtype fp8
 };
 void RunOfflineBenchmark(const OfflineOptions& options);
 

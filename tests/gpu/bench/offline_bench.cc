@@ -23,7 +23,7 @@ void RunOfflineBenchmark(const OfflineOptions& offline) {
   options.load_format = engine::model::LoadFormat::kDummy;
   options.device = "cuda";
   options.max_model_len = input_len + output_len + 16;
-  options.max_num_batched_tokens = 8192;
+  options.max_num_batched_tokens = offline.max_num_batched_tokens;
   options.max_num_seqs = offline.max_num_seqs;
   options.cuda_gemm_candidates = offline.gemm_candidates;
   options.kv_cache_dtype = offline.fp8_kv_cache ? "fp8" : "auto";
@@ -83,6 +83,9 @@ void RunOfflineBenchmark(const OfflineOptions& offline) {
       static_cast<long long>(stats.num_preemptions), errors);
   const std::string shape = absl::StrCat(
       num_prompts, "x", input_len, "/", output_len, " engine, seqs ", offline.max_num_seqs,
+      offline.max_num_batched_tokens != 8192
+          ? absl::StrCat(", budget ", offline.max_num_batched_tokens)
+          : "",
       offline.gemm_candidates != 1 ? absl::StrCat(", gemm candidates ", offline.gemm_candidates)
                                    : "",
       offline.fp8_kv_cache ? ", fp8 KV" : "");

@@ -53,12 +53,15 @@ std::vector<char> Bytes(const std::vector<T>& x) {
   return std::vector<char>(begin, begin + x.size() * sizeof(T));
 }
 
-// Runs every variant on `s` with `splits` splits: the splits merged by a second kernel, then in
-// the same launch. Fused launches run once, then twice without a sync: the second merges only if
-// the first left its counters zeroed. An fp8 cache holds the problem's K / V divided by the
-// scales, and the reference is recomputed from the values its elements stand for.
-void CheckVariants(const AttentionCase& s, int splits, const std::vector<Variant>& variants,
-                   base::ThreadPool& pool, const CacheFormat& format = {}) {
+// Runs every variant on one random problem of `s`, with each split count in `splits`: the splits
+// merged by a second kernel, then in the same launch. Fused launches run once, then twice without
+// a sync: the second merges only if the first left its counters zeroed. The problem and its CPU
+// reference are made once for all split counts (the reference does not depend on them). An fp8
+// cache holds the problem's K / V divided by the scales, and the reference is computed from the
+// values its elements stand for.
+void CheckVariants(const AttentionCase& s, const std::vector<int>& splits_list,
+                   const std::vector<Variant>& variants, base::ThreadPool& pool,
+                   const CacheFormat& format = {}) {
   std::mt19937 rng(FreshSeed());
   const bool fp8 = format.dtype == kernels::DType::kFP8E4M3;
   ProblemOptions options;
@@ -81,45 +84,47 @@ void CheckVariants(const AttentionCase& s, int splits, const std::vector<Variant
   DeviceArray<__nv_bfloat16> d_q(ToBf16(problem.q)), d_out(problem.q.size());
   DeviceArray<char> d_k(k_bytes), d_v(v_bytes);
   DeviceArray<int32_t> d_tables(problem.tables), d_context(problem.context_lens);
-  DeviceArray<char> workspace(
-      kernels::PagedDecodeWorkspaceBytes(num_seqs, s.heads, s.head_dim, splits));
   const std::vector<int32_t> zeros(num_seqs * s.kv_heads, 0);
   DeviceArray<int32_t> counters(zeros);
-  kernels::PagedDecodeParams p;
-  p.q = d_q.get();
-  p.out = d_out.get();
-  p.k_cache = d_k.get();
-  p.v_cache = d_v.get();
-  p.kv_dtype = format.dtype;
-  p.k_scale = format.k_scale;
-  p.v_scale = format.v_scale;
-  p.block_tables = d_tables.get();
-  p.max_blocks_per_seq = problem.width;
-  p.context_lens = d_context.get();
-  p.num_seqs = num_seqs;
-  p.num_heads = s.heads;
-  p.num_kv_heads = s.kv_heads;
-  p.head_dim = s.head_dim;
-  p.block_size = s.block_size;
-  p.sliding_window = s.window;
-  p.scale = 1.0f / std::sqrt(static_cast<float>(s.head_dim));
-  p.num_splits = splits;
-  p.workspace = workspace.get();
-  for (const Variant& v : variants) {
-    for (auto [fused, launches] : {std::pair{false, 1}, {true, 1}, {true, 2}}) {
-      p.tile_keys = v.tile_keys;
-      p.warps = v.warps;
-      p.split_counters = fused ? counters.get() : nullptr;
-      for (int i = 0; i < launches; ++i) {
-        d_out.Poison();  // stream-ordered: the last launch must write every output
-        GPU_CHECK(kernels::LaunchPagedDecode(p, nullptr));
+  for (int splits : splits_list) {
+    DeviceArray<char> workspace(
+        kernels::PagedDecodeWorkspaceBytes(num_seqs, s.heads, s.head_dim, splits));
+    kernels::PagedDecodeParams p;
+    p.q = d_q.get();
+    p.out = d_out.get();
+    p.k_cache = d_k.get();
+    p.v_cache = d_v.get();
+    p.kv_dtype = format.dtype;
+    p.k_scale = format.k_scale;
+    p.v_scale = format.v_scale;
+    p.block_tables = d_tables.get();
+    p.max_blocks_per_seq = problem.width;
+    p.context_lens = d_context.get();
+    p.num_seqs = num_seqs;
+    p.num_heads = s.heads;
+    p.num_kv_heads = s.kv_heads;
+    p.head_dim = s.head_dim;
+    p.block_size = s.block_size;
+    p.sliding_window = s.window;
+    p.scale = 1.0f / std::sqrt(static_cast<float>(s.head_dim));
+    p.num_splits = splits;
+    p.workspace = workspace.get();
+    for (const Variant& v : variants) {
+      for (auto [fused, launches] : {std::pair{false, 1}, {true, 1}, {true, 2}}) {
+        p.tile_keys = v.tile_keys;
+        p.warps = v.warps;
+        p.split_counters = fused ? counters.get() : nullptr;
+        for (int i = 0; i < launches; ++i) {
+          d_out.Poison();  // stream-ordered: the last launch must write every output
+          GPU_CHECK(kernels::LaunchPagedDecode(p, nullptr));
+        }
+        GPU_CHECK(cudaDeviceSynchronize());
+        EXPECT_LT(RelativeError(d_out.Download(), ref), 1e-2)
+            << Describe(s) << " " << format.Name() << " seqs " << num_seqs << " splits " << splits
+            << " " << v.Name() << (fused ? " fused x" + std::to_string(launches) : " merge kernel");
+        EXPECT_EQ(counters.Download(), zeros)
+            << Describe(s) << " " << format.Name() << " splits " << splits << " " << v.Name();
       }
-      GPU_CHECK(cudaDeviceSynchronize());
-      EXPECT_LT(RelativeError(d_out.Download(), ref), 1e-2)
-          << Describe(s) << " " << format.Name() << " seqs " << num_seqs << " splits " << splits
-          << " " << v.Name() << (fused ? " fused x" + std::to_string(launches) : " merge kernel");
-      EXPECT_EQ(counters.Download(), zeros)
-          << Describe(s) << " " << format.Name() << " splits " << splits << " " << v.Name();
     }
   }
 }
@@ -159,7 +164,7 @@ std::vector<AttentionCase> RandomLengthSetups(std::mt19937& rng) {
 TEST(PagedDecodeKernel, MatchesCpuPagedAttention) {
   base::ThreadPool pool(0);
   for (const AttentionCase& s : SmallSetups()) {
-    for (int splits : {1, 3, 8, 32}) CheckVariants(s, splits, kTileVariants, pool);
+    CheckVariants(s, {1, 3, 8, 32}, kTileVariants, pool);
   }
 }
 
@@ -168,7 +173,7 @@ TEST(PagedDecodeKernel, RandomLengthBatches) {
   std::mt19937 rng(FreshSeed());
   const std::vector<Variant> variants = {{0, 0}, {32, 4}};
   for (const AttentionCase& s : RandomLengthSetups(rng)) {
-    for (int splits : {1, 2, 5}) CheckVariants(s, splits, variants, pool);
+    CheckVariants(s, {1, 2, 5}, variants, pool);
   }
 }
 
@@ -178,7 +183,7 @@ TEST(PagedDecodeKernel, Fp8MatchesCpuPagedAttention) {
   base::ThreadPool pool(0);
   for (const CacheFormat& format : {kFp8Scaled, kFp8Unscaled}) {
     for (const AttentionCase& s : SmallSetups()) {
-      for (int splits : {1, 3, 8, 32}) CheckVariants(s, splits, kFp8TileVariants, pool, format);
+      CheckVariants(s, {1, 3, 8, 32}, kFp8TileVariants, pool, format);
     }
   }
 }
@@ -188,7 +193,7 @@ TEST(PagedDecodeKernel, Fp8RandomLengthBatches) {
   std::mt19937 rng(FreshSeed());
   const std::vector<Variant> variants = {{0, 0}, {16, 8}};
   for (const AttentionCase& s : RandomLengthSetups(rng)) {
-    for (int splits : {1, 2, 5}) CheckVariants(s, splits, variants, pool, kFp8Scaled);
+    CheckVariants(s, {1, 2, 5}, variants, pool, kFp8Scaled);
   }
 }
 

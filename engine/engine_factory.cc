@@ -139,11 +139,11 @@ absl::StatusOr<LoadedEngine> CreateEngine(const EngineOptions& options) {
   if (options.block_size < 1 || options.block_size > 1024) {
     return absl::InvalidArgumentError("--block-size must be in [1, 1024]");
   }
-  if (device == "cuda" && (options.block_size & (options.block_size - 1)) != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the CUDA backend needs a power-of-two --block-size (8, 16, 32, ...), not ",
-                     options.block_size));
+#ifdef STRIDE_WITH_CUDA
+  if (device == "cuda") {
+    STRIDE_RETURN_IF_ERROR(runner::cuda::CudaBlockSizeSupported(options.block_size));
   }
+#endif
   STRIDE_ASSIGN_OR_RETURN(model::ModelConfig config, model::LoadModelConfig(options.model));
   STRIDE_ASSIGN_OR_RETURN(
       model::ModelWeights weights,

@@ -1,6 +1,7 @@
 #include "engine/runner/cuda/cuda_model_runner.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -10,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "base/status_macros.h"
 #include "engine/model/rope_frequencies.h"
 #include "engine/runner/cuda/cuda_check.h"
 #include "engine/runner/cuda/cuda_weights.h"
@@ -744,6 +746,14 @@ absl::StatusOr<int> CudaKvBlocksForMemory(const model::ModelConfig& config, int 
   return static_cast<int>(std::min<int64_t>(budget / per_block, 1 << 24));
 }
 
+absl::Status CudaBlockSizeSupported(int block_size) {
+  if (block_size > 0 && std::has_single_bit(static_cast<unsigned>(block_size))) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "the CUDA backend needs a power-of-two --block-size (8, 16, 32, ...), not ", block_size));
+}
+
 absl::StatusOr<std::unique_ptr<ModelRunner>> CreateCudaModelRunner(
     const model::ModelConfig& config, const model::ModelWeights& weights,
     const kvcache::KvCacheConfig& kv, const CudaRunnerOptions& options) {
@@ -768,11 +778,7 @@ absl::StatusOr<std::unique_ptr<ModelRunner>> CreateCudaModelRunner(
       config.num_heads / config.num_kv_heads > 64) {
     return absl::UnimplementedError("the CUDA backend needs num_heads / num_kv_heads <= 64");
   }
-  if (kv.block_size <= 0 || (kv.block_size & (kv.block_size - 1)) != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the CUDA backend needs a power-of-two --block-size (8, 16, 32, ...), not ",
-                     kv.block_size));
-  }
+  STRIDE_RETURN_IF_ERROR(CudaBlockSizeSupported(kv.block_size));
   if (config.rope_scaling.type == model::RopeType::kDynamic) {
     // Positions never pass max_position_embeddings (the engine caps max_model_len there), where
     // dynamic scaling equals the base frequencies; see CudaModelRunner's constructor.

@@ -9,6 +9,7 @@
 
 #include <memory>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "engine/model/model_config.h"
 #include "engine/model/weights.h"
@@ -45,9 +46,14 @@ struct CudaRunnerOptions {
   int gemm_tuned_max_rows = 512;
 };
 
+// OK when the CUDA backend can page its KV cache in blocks of `block_size` tokens: a power of two
+// (the decode kernel maps keys to blocks by shift and mask). CreateEngine asks before it loads
+// the weights.
+absl::Status CudaBlockSizeSupported(int block_size);
+
 // Checks the model against what the kernels support (head_dim 16/32/64/128 in bf16, any even
-// head_dim up to 256 in fp32; GQA group <= 64), uploads the weights and allocates kv.num_blocks
-// KV blocks for every layer.
+// head_dim up to 256 in fp32; GQA group <= 64; CudaBlockSizeSupported(kv.block_size)), uploads
+// the weights and allocates kv.num_blocks KV blocks for every layer.
 absl::StatusOr<std::unique_ptr<ModelRunner>> CreateCudaModelRunner(
     const model::ModelConfig& config, const model::ModelWeights& weights,
     const kvcache::KvCacheConfig& kv, const CudaRunnerOptions& options = {});

@@ -337,43 +337,39 @@ void CudaModelRunner::Attention(int layer, const StepView& step) {
   rope.head_dim = config_.head_dim;
   STRIDE_CUDA_CHECK(kernels::LaunchRopeKvCache(rope, stream_));
 
-  if (exact()) {  // one fp32 kernel for decode and prefill rows alike
-    kernels::PagedAttentionF32Params a;
-    a.q = q_.get<float>();
-    a.out = attn_.get<float>();
-    a.k_cache = static_cast<const float*>(k_cache);
-    a.v_cache = static_cast<const float*>(v_cache);
+  // What every attention kernel is told alike: the paging, the heads and the scale.
+  auto paged = [&](auto& a) {
     a.block_tables = tables;
     a.max_blocks_per_seq = l.width;
-    a.query_start = Meta<int32_t>(l.query_start);
     a.context_lens = Meta<int32_t>(l.context_lens);
-    a.num_seqs = l.num_seqs;
     a.num_heads = config_.num_heads;
     a.num_kv_heads = config_.num_kv_heads;
     a.head_dim = config_.head_dim;
     a.block_size = kv_.block_size;
     a.sliding_window = window;
     a.scale = scale;
+  };
+  if (exact()) {  // one fp32 kernel for decode and prefill rows alike
+    kernels::PagedAttentionF32Params a;
+    paged(a);
+    a.q = q_.get<float>();
+    a.out = attn_.get<float>();
+    a.k_cache = static_cast<const float*>(k_cache);
+    a.v_cache = static_cast<const float*>(v_cache);
+    a.query_start = Meta<int32_t>(l.query_start);
+    a.num_seqs = l.num_seqs;
     STRIDE_CUDA_CHECK(kernels::LaunchPagedAttentionF32(a, stream_));
     return;
   }
   if (step.num_decode > 0) {
     kernels::PagedDecodeParams d;
+    paged(d);
     d.q = q_.get<bf16>();
     d.out = attn_.get<bf16>();
     d.k_cache = k_cache;
     d.v_cache = v_cache;
     d.kv_dtype = options_.kv_dtype;
-    d.block_tables = tables;
-    d.max_blocks_per_seq = l.width;
-    d.context_lens = Meta<int32_t>(l.context_lens);
     d.num_seqs = step.num_decode;
-    d.num_heads = config_.num_heads;
-    d.num_kv_heads = config_.num_kv_heads;
-    d.head_dim = config_.head_dim;
-    d.block_size = kv_.block_size;
-    d.sliding_window = window;
-    d.scale = scale;
     d.num_splits = step.decode_splits;
     d.workspace = decode_workspace_.get();
     d.split_counters = step.decode_splits > 1 ? split_counters_.get<int32_t>() : nullptr;
@@ -381,23 +377,15 @@ void CudaModelRunner::Attention(int layer, const StepView& step) {
   }
   if (l.num_work > 0) {
     kernels::PagedPrefillParams p;
+    paged(p);
     p.q = q_.get<bf16>();
     p.out = attn_.get<bf16>();
     p.k_cache = k_cache;
     p.v_cache = v_cache;
     p.kv_dtype = options_.kv_dtype;
-    p.block_tables = tables;
-    p.max_blocks_per_seq = l.width;
     p.query_start = Meta<int32_t>(l.query_start);
-    p.context_lens = Meta<int32_t>(l.context_lens);
     p.work = Meta<kernels::PrefillWorkItem>(l.work);
     p.num_work = l.num_work;
-    p.num_heads = config_.num_heads;
-    p.num_kv_heads = config_.num_kv_heads;
-    p.head_dim = config_.head_dim;
-    p.block_size = kv_.block_size;
-    p.sliding_window = window;
-    p.scale = scale;
     STRIDE_CUDA_CHECK(kernels::LaunchPagedPrefill(p, stream_));
   }
 }

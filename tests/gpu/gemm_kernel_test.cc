@@ -14,6 +14,24 @@
 namespace stride::testing::gpu {
 namespace {
 
+// x [m, k] in [-1, 1) and w [n, k] in [-0.05, 0.05) (bf16 values unless fp32), and the CPU's
+// x · w^T.
+struct LinearCase {
+  std::vector<float> x, w, ref;
+};
+
+LinearCase RandomLinear(int m, int n, int k, bool fp32, std::mt19937& rng, base::ThreadPool& pool) {
+  auto random = [&](size_t count, float range) {
+    return fp32 ? RandomValues(count, range, rng) : RandomBf16Values(count, range, rng);
+  };
+  LinearCase c;
+  c.x = random(static_cast<size_t>(m) * k, 1.0f);
+  c.w = random(static_cast<size_t>(n) * k, 0.05f);
+  c.ref.resize(static_cast<size_t>(m) * n);
+  engine::runner::cpu::Linear(c.x.data(), m, k, c.w.data(), nullptr, n, c.ref.data(), pool);
+  return c;
+}
+
 class GemmKernel : public ::testing::TestWithParam<int> {};  // candidates timed per shape
 
 TEST_P(GemmKernel, MatchesCpuLinear) {
@@ -27,10 +45,7 @@ TEST_P(GemmKernel, MatchesCpuLinear) {
                               {64, 512, 14336, false},
                               {3, 512, 64, true}}) {
     std::mt19937 rng(FreshSeed());
-    std::vector<float> x = RandomBf16Values(static_cast<size_t>(m) * k, 1.0f, rng);
-    std::vector<float> w = RandomBf16Values(static_cast<size_t>(n) * k, 0.05f, rng);
-    std::vector<float> ref(static_cast<size_t>(m) * n);
-    engine::runner::cpu::Linear(x.data(), m, k, w.data(), nullptr, n, ref.data(), pool);
+    const auto [x, w, ref] = RandomLinear(m, n, k, /*fp32=*/false, rng, pool);
 
     DeviceArray<__nv_bfloat16> d_x(ToBf16(x)), d_w(ToBf16(w));
     kernels::GemmParams p;
@@ -87,10 +102,7 @@ TEST(GemmKernelF32, MatchesCpuLinear) {
   base::ThreadPool pool(0);
   for (auto [m, n, k] : {std::tuple{1, 512, 64}, {37, 640, 64}, {300, 192, 160}, {5, 2048, 1024}}) {
     std::mt19937 rng(FreshSeed());
-    std::vector<float> x = RandomValues(static_cast<size_t>(m) * k, 1.0f, rng);
-    std::vector<float> w = RandomValues(static_cast<size_t>(n) * k, 0.05f, rng);
-    std::vector<float> ref(static_cast<size_t>(m) * n);
-    engine::runner::cpu::Linear(x.data(), m, k, w.data(), nullptr, n, ref.data(), pool);
+    const auto [x, w, ref] = RandomLinear(m, n, k, /*fp32=*/true, rng, pool);
     DeviceArray<float> d_x(x), d_w(w), d_y(ref.size());
     kernels::GemmParams p;
     p.context = context.get();
@@ -121,10 +133,7 @@ TEST(GemmKernelTuning, FirstSeenInsideCapture) {
   base::ThreadPool pool(0);
   const int m = 48, n = 3072, k = 1024;
   std::mt19937 rng(FreshSeed());
-  std::vector<float> x = RandomBf16Values(static_cast<size_t>(m) * k, 1.0f, rng);
-  std::vector<float> w = RandomBf16Values(static_cast<size_t>(n) * k, 0.05f, rng);
-  std::vector<float> ref(static_cast<size_t>(m) * n);
-  engine::runner::cpu::Linear(x.data(), m, k, w.data(), nullptr, n, ref.data(), pool);
+  const auto [x, w, ref] = RandomLinear(m, n, k, /*fp32=*/false, rng, pool);
   DeviceArray<__nv_bfloat16> d_x(ToBf16(x)), d_w(ToBf16(w)), d_y(ref.size());
   kernels::GemmParams p;
   p.context = context.get();

@@ -83,7 +83,7 @@ void RunOfflineBenchmark(const OfflineOptions& offline) {
       static_cast<long long>(stats.num_preemptions), errors);
   const std::string shape = absl::StrCat(
       num_prompts, "x", input_len, "/", output_len, " engine, seqs ", offline.max_num_seqs,
-      offline.max_num_batched_tokens != 8192
+      offline.max_num_batched_tokens != OfflineOptions{}.max_num_batched_tokens
           ? absl::StrCat(", budget ", offline.max_num_batched_tokens)
           : "",
       offline.gemm_candidates != 1 ? absl::StrCat(", gemm candidates ", offline.gemm_candidates)

@@ -121,7 +121,7 @@ struct RowState {
 // (alpha is exactly 1 then, so the result is the same), which over a long context is most tiles.
 template <int D, int kKeys>
 __device__ __forceinline__ void OnlineSoftmax(float (&s)[kKeys / 8][4], float (&o)[D / 8][4],
-                                              RowState& state, int row_halves = 2) {
+                                              RowState& state, int row_halves) {
 #pragma unroll
   for (int r = 0; r < 2; ++r) {
     if (r >= row_halves) {

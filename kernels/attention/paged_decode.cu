@@ -171,13 +171,10 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
     }
 #pragma unroll
     for (int j = 0; j < kPerLane; ++j) {
-      const int key = key0 + j * kKeyStep;
-      const bool valid = key < key_end;
-      const int64_t offset =
-          valid ? ((static_cast<int64_t>(blocks[j]) << block_shift) + (key & block_mask)) *
-                          token_stride +
-                      lane_chunk * kChunkElems
-                : 0;
+      // A key past key_end has block id 0 (fetch_blocks): its address is a row of block 0, in
+      // the pool, and nothing is read (a zero-size copy zero-fills).
+      const bool valid = key0 + j * kKeyStep < key_end;
+      const int64_t offset = key_offset(tile, j);
       const int dst = dst0 + j * kKeyStep * kStride;
       CpAsync16(k_w + dst, k_head + offset, valid);
       CpAsync16(v_w + dst, v_head + offset, valid);

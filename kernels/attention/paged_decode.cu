@@ -120,30 +120,62 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
   Elem* v_w = k_w + kStages * kKeys * kStride;
   // Lane l copies chunk l % kChunks of keys l / kChunks + j * kKeyStep of a tile; `blocks`
   // holds the block ids of those keys for the next tile to issue (fetched a tile ahead).
+  // When every tile lies in one block (block_size a multiple of kKeys and the split's first key
+  // tile-aligned, i.e. no sliding-window start inside a tile), a tile needs one block id and one
+  // 64-bit row offset per lane, its keys then kKeyStep rows apart: blocks[0] serves them all.
+  const bool tile_in_one_block = block_mask + 1 >= kKeys && (key_begin & (kKeys - 1)) == 0;
   const int lane_chunk = lane % kChunks, lane_key = lane / kChunks;
+  const int64_t key_step = kKeyStep * token_stride;  // elements between a lane's keys in a block
   int32_t blocks[kPerLane];
   auto fetch_blocks = [&](int tile) {
     const int key0 = key_begin + tile * kKeys + lane_key;
+    if (tile_in_one_block) {
+      blocks[0] = block_table[(key_begin + tile * kKeys) >> block_shift];
+      return;
+    }
 #pragma unroll
     for (int j = 0; j < kPerLane; ++j) {
       const int key = key0 + j * kKeyStep;
       blocks[j] = key < key_end ? block_table[key >> block_shift] : 0;
     }
   };
+  // Element offset (from k_head / v_head) of this lane's chunk of key j of `tile`.
+  auto key_offset = [&](int tile, int j) -> int64_t {
+    const int key = key_begin + tile * kKeys + lane_key + j * kKeyStep;
+    if (tile_in_one_block) {
+      const int64_t row = (static_cast<int64_t>(blocks[0]) << block_shift) +
+                          ((key_begin + tile * kKeys) & block_mask) + lane_key;
+      return row * token_stride + lane_chunk * kChunkElems + j * key_step;
+    }
+    return ((static_cast<int64_t>(blocks[j]) << block_shift) + (key & block_mask)) * token_stride +
+           lane_chunk * kChunkElems;
+  };
   auto issue_tile = [&](int tile, int buffer) {
     if (kIdleLanes && lane_key >= kKeys) return;
     const int key0 = key_begin + tile * kKeys + lane_key;
+    const int dst0 = (buffer * kKeys + lane_key) * kStride + lane_chunk * kChunkElems;
+    if (tile_in_one_block) {  // one row offset, then key_step apart
+      const int64_t offset = key_offset(tile, 0);
+      const Elem* k_src = k_head + offset;
+      const Elem* v_src = v_head + offset;
+      // Keys past key_end are still rows of the tile's block: their addresses stay in the pool
+      // (and nothing is read: a zero-size copy zero-fills).
+#pragma unroll
+      for (int j = 0; j < kPerLane; ++j) {
+        const bool valid = key0 + j * kKeyStep < key_end;
+        const int dst = dst0 + j * kKeyStep * kStride;
+        CpAsync16(k_w + dst, k_src + j * key_step, valid);
+        CpAsync16(v_w + dst, v_src + j * key_step, valid);
+      }
+      return;
+    }
 #pragma unroll
     for (int j = 0; j < kPerLane; ++j) {
-      const int key = key0 + j * kKeyStep;
-      const bool valid = key < key_end;
-      const int64_t offset =
-          valid ? ((static_cast<int64_t>(blocks[j]) << block_shift) + (key & block_mask)) *
-                          token_stride +
-                      lane_chunk * kChunkElems
-                : 0;
-      const int dst =
-          (buffer * kKeys + lane_key + j * kKeyStep) * kStride + lane_chunk * kChunkElems;
+      // A key past key_end has block id 0 (fetch_blocks): its address is a row of block 0, in
+      // the pool, and nothing is read (a zero-size copy zero-fills).
+      const bool valid = key0 + j * kKeyStep < key_end;
+      const int64_t offset = key_offset(tile, j);
+      const int dst = dst0 + j * kKeyStep * kStride;
       CpAsync16(k_w + dst, k_head + offset, valid);
       CpAsync16(v_w + dst, v_head + offset, valid);
     }
@@ -159,12 +191,8 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
       const int key0 = key_begin + warp * kKeys + lane_key;
 #pragma unroll
       for (int j = 0; j < kPerLane; ++j) {
-        const int key = key0 + j * kKeyStep;
-        if (key < key_end && lane_chunk % 2 == 0) {  // one prefetch per 32-byte sector
-          const int64_t offset =
-              ((static_cast<int64_t>(blocks[j]) << block_shift) + (key & block_mask)) *
-                  token_stride +
-              lane_chunk * kChunkElems;
+        if (key0 + j * kKeyStep < key_end && lane_chunk % 2 == 0) {  // one per 32-byte sector
+          const int64_t offset = key_offset(warp, j);
           PrefetchL2(k_head + offset);
           PrefetchL2(v_head + offset);
         }

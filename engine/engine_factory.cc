@@ -122,6 +122,7 @@ absl::StatusOr<std::unique_ptr<runner::ModelRunner>> CreateRunner(
     cuda_options.dtype = CudaDtype(precision.dtype);
     cuda_options.kv_dtype = CudaDtype(precision.kv_cache_dtype);
     cuda_options.gemm_candidates = options.cuda_gemm_candidates;
+    cuda_options.gemm_tuned_max_rows = options.cuda_gemm_tuned_max_rows;
     return runner::cuda::CreateCudaModelRunner(config, weights, kv, cuda_options);
   }
 #endif

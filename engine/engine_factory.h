@@ -40,6 +40,7 @@ struct EngineOptions {
   std::string kv_cache_dtype = "auto";
   bool enable_cuda_graphs = true;
   int cuda_gemm_candidates = 1;  // cuBLASLt algorithms timed per decode GEMM shape (1: heuristic)
+  int cuda_gemm_tuned_max_rows = 512;  // ... for shapes of at most this many rows
 };
 
 struct LoadedEngine {

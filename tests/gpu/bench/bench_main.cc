@@ -2,7 +2,8 @@
 // GEMM, 4.28 TB/s copy) or references. `--kernels` or `--model` runs one half; `--quick` keeps
 // the model part short; `--offline=N[,IN,OUT]` runs only the engine throughput benchmark (N prompts
 // of IN tokens generating OUT, default 1000/1000; with `--max-num-seqs=K`,
-// `--max-num-batched-tokens=T`, `--gemm-candidates=N` and `--fp8-kv-cache` for the engine);
+// `--max-num-batched-tokens=T`, `--gemm-candidates=N`, `--gemm-tuned-max-rows=M`,
+// `--gpu-memory-utilization=F` and `--fp8-kv-cache` for the engine);
 // `--breakdown` only the batch-1 step breakdown and the skinny-GEMM table
 // (decode_breakdown_bench.cc); `--decode-attention` or
 // `--prefill-attention` only that kernel's benchmark; `--gemm-tuning` the cuBLASLt heuristic
@@ -23,6 +24,13 @@ int main(int argc, char** argv) {
       continue;
     }
     if (std::sscanf(argv[i], "--gemm-candidates=%d", &offline.gemm_candidates) == 1) continue;
+    if (std::sscanf(argv[i], "--gemm-tuned-max-rows=%d", &offline.gemm_tuned_max_rows) == 1) {
+      continue;
+    }
+    if (std::sscanf(argv[i], "--gpu-memory-utilization=%lf", &offline.gpu_memory_utilization) ==
+        1) {
+      continue;
+    }
     if (std::strcmp(argv[i], "--fp8-kv-cache") == 0) offline.fp8_kv_cache = true;
     if (std::strcmp(argv[i], "--kv-layout") == 0) {
       stride::testing::gpu::RunKvLayoutBenchmarks();

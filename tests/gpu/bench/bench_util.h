@@ -59,7 +59,9 @@ struct OfflineOptions {
   int output_len = 1000;
   int max_num_seqs = 256;
   int max_num_batched_tokens = 8192;  // the step's token budget (chunked prefill)
-  int gemm_candidates = 1;            // cuBLASLt algorithms timed per decode GEMM shape
+  int gemm_candidates = 1;            // cuBLASLt algorithms timed per GEMM shape ...
+  int gemm_tuned_max_rows = 512;      // ... of at most this many rows
+  double gpu_memory_utilization = 0.9;
   bool fp8_kv_cache = false;          // --kv-cache-dtype fp8
 };
 void RunOfflineBenchmark(const OfflineOptions& options);

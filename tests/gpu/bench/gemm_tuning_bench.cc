@@ -51,7 +51,7 @@ void RunGemmTuningBenchmarks() {
                           {"gate_up", 2 * kFfn, kHidden, kernels::GemmOutput::kBF16},
                           {"down", kHidden, kFfn, kernels::GemmOutput::kBF16},
                           {"lm_head", kVocab, kHidden, kernels::GemmOutput::kF32}};
-  constexpr int kMaxM = 8192;
+  constexpr int kMaxM = 16384;
   DeviceArray<__nv_bfloat16> x(
       ToBf16(RandomBf16Values(static_cast<size_t>(kMaxM) * kFfn, 1.0f, rng)));
   DeviceArray<float> y(static_cast<size_t>(kMaxM) * 2 * kFfn);  // >= 512 x vocab too
@@ -65,7 +65,7 @@ void RunGemmTuningBenchmarks() {
                            cudaMemcpyDeviceToDevice));
     }
   }
-  for (int m : {64, 128, 256, 512, 2048, 8192}) {
+  for (int m : {64, 128, 256, 384, 512, 2048, 8192, 16384}) {
     for (const Shape& s : shapes) {
       if (s.output == kernels::GemmOutput::kF32 && m > 512) continue;  // logits: sampling rows
       const size_t w_elems = static_cast<size_t>(s.n) * s.k;

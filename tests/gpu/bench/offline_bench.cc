@@ -26,8 +26,9 @@ void RunOfflineBenchmark(const OfflineOptions& offline) {
   options.max_num_batched_tokens = offline.max_num_batched_tokens;
   options.max_num_seqs = offline.max_num_seqs;
   options.cuda_gemm_candidates = offline.gemm_candidates;
+  options.cuda_gemm_tuned_max_rows = offline.gemm_tuned_max_rows;
   options.kv_cache_dtype = offline.fp8_kv_cache ? "fp8" : "auto";
-  options.gpu_memory_utilization = 0.9;
+  options.gpu_memory_utilization = offline.gpu_memory_utilization;
   const auto t_load = std::chrono::steady_clock::now();
   auto loaded = engine::CreateEngine(options);
   if (!loaded.ok()) {
@@ -86,8 +87,12 @@ void RunOfflineBenchmark(const OfflineOptions& offline) {
       offline.max_num_batched_tokens != OfflineOptions{}.max_num_batched_tokens
           ? absl::StrCat(", budget ", offline.max_num_batched_tokens)
           : "",
-      offline.gemm_candidates != 1 ? absl::StrCat(", gemm candidates ", offline.gemm_candidates)
+      offline.gemm_candidates != 1 ? absl::StrCat(", gemm candidates ", offline.gemm_candidates,
+                                                  " to m", offline.gemm_tuned_max_rows)
                                    : "",
+      offline.gpu_memory_utilization != OfflineOptions{}.gpu_memory_utilization
+          ? absl::StrCat(", memory ", offline.gpu_memory_utilization)
+          : "",
       offline.fp8_kv_cache ? ", fp8 KV" : "");
   Report("offline_output_tok_per_s", shape, output_tokens / seconds, "tok/s", 10000, "target");
 }

@@ -94,8 +94,8 @@ void BM_EngineDecodeStep(benchmark::State& state) {
   state.counters["steps"] = static_cast<double>(steps) / state.iterations();
 }
 
-// (batch, output tokens): the offline run's 256 decoding requests.
-BENCHMARK(BM_EngineDecodeStep)->Args({256, 256})->Args({64, 256})->Iterations(2)
+// (batch, output tokens): the offline run's 384 (and 256) decoding requests.
+BENCHMARK(BM_EngineDecodeStep)->Args({384, 256})->Args({256, 256})->Args({64, 256})->Iterations(2)
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -40,8 +40,9 @@ struct CudaRunnerOptions {
   // graphs' shapes): the fastest of the heuristic's first gemm_candidates, timed at the shape's
   // first (eager) use; 1 takes the heuristic's first answer untimed. 1 by measurement: timed on
   // the step's own (L2-warm) weights, the picks were 3-30 % faster in isolation but cost 1.4 %
-  // offline, where every layer's weights come cold from HBM (kernels/NOTES.md round 7). Timing
-  // now evicts L2 before each run; whether that makes tuning pay is not yet measured.
+  // offline, where every layer's weights come cold from HBM (kernels/NOTES.md round 7). Timed
+  // with L2 evicted before each run, the picks still gain nothing offline while the timing costs
+  // ~2 s of a 100 s run (round 10).
   int gemm_candidates = 1;
   int gemm_tuned_max_rows = 512;
 };

@@ -12,6 +12,7 @@ BlockPool::BlockPool(int num_blocks)
       is_cached_(num_blocks, 0) {
   STRIDE_CHECK_GE(num_blocks, 2) << "the pool needs the null block and at least one more";
   ref_counts_[kNullBlock] = 1;  // permanently held, so it can never reach the free list
+  cache_.reserve(num_blocks);   // at most one key per block: the map never rehashes mid-step
   for (BlockId b = 1; b < num_blocks; ++b) PushBackFree(b);
 }
 

@@ -11,7 +11,9 @@
 # STRIDE_CUDA_PROFILE=1 makes the runner print host/device time per step phase at exit.
 # BUNDLE_DIR (default build/gpu-bundle) comes from
 #   /work/shared/tools/gpu-bundle build/gpu-bundle build/<you>/tests/gpu/stride_gpu_tests \
-#       build/<you>/tests/gpu/stride_gpu_bench
+#       build/<you>/tests/gpu/stride_gpu_bench build/<you>/tests/engine_step_benchmark
+# (the last one optional: the engine loop's host time per step on this machine's CPU, which the
+# GPU waits for between two steps; part of the offline figure).
 # Full logs go to $OUT (or /tmp/stride-gpu); the short table is printed last.
 # The serving benchmark (stride bench against stride serve) is tests/gpu/serve_bench.sh.
 set -uo pipefail
@@ -52,6 +54,13 @@ if [ "$mode" = all ] || [ "$mode" = offline ]; then
   timeout 200 "$bundle/stride_gpu_bench" --offline=1000 --fp8-kv-cache --max-num-seqs=512 \
     --max-num-batched-tokens=16384 >> "$out/bench.log" 2>&1
   bench_rc=$((bench_rc | $?))
+  if [ -x "$bundle/engine_step_benchmark" ]; then
+    timeout 60 "$bundle/engine_step_benchmark" 2>&1 | tee "$out/engine_step.log" |
+      awk '/^BM_EngineDecodeStep/ { split($1, a, "/"); for (i = 1; i <= NF; ++i)
+             if ($i ~ /^us_per_step=/) { sub("us_per_step=", "", $i);
+               printf "RESULT engine_loop_us_per_step | %s requests decoding, instant runner | %10.1f us | floor 0 | ratio -\n", a[2], $i } }' \
+      >> "$out/bench.log"
+  fi
 fi
 if [ "$mode" != offline ]; then
   PYTHONUNBUFFERED=1 timeout 80 python3 tests/gpu/sdpa_reference.py > "$out/sdpa.log" 2>&1

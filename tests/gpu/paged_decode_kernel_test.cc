@@ -130,7 +130,9 @@ void CheckVariants(const AttentionCase& s, const std::vector<int>& splits_list,
 }
 
 // A few sequences each (padding rows, 1-key rows, rows past a split's tile count): GQA groups
-// 4 / 2 / 8 / 16, head dims 128 / 16 / 64 / 32, block sizes 16 and 8, sliding windows.
+// 4 / 2 / 8 / 16, head dims 128 / 16 / 64 / 32, block sizes 8 to 64, sliding windows. Blocks
+// larger than a tile put several tiles in one block at nonzero offsets (the one-block fast path);
+// blocks of 8, 32-key tiles over blocks of 16 and window starts take the per-key path.
 std::vector<AttentionCase> SmallSetups() {
   return {
       {32, 8, 128, 16, 0, {{1, 1}, {1, 17}, {1, 1000}, {1, 4100}, {1, 0}}},
@@ -138,6 +140,9 @@ std::vector<AttentionCase> SmallSetups() {
       {8, 1, 64, 8, 0, {{1, 333}, {1, 2}}},
       {16, 1, 32, 16, 0, {{1, 64}, {1, 1500}}},
       {32, 8, 128, 16, 500, {{1, 3000}, {1, 499}}},
+      {32, 8, 128, 32, 0, {{1, 1}, {1, 45}, {1, 1000}, {1, 4100}}},
+      {8, 2, 64, 64, 0, {{1, 700}, {1, 63}, {1, 129}}},
+      {32, 8, 128, 32, 500, {{1, 3000}, {1, 520}}},
   };
 }
 
@@ -158,6 +163,7 @@ std::vector<AttentionCase> RandomLengthSetups(std::mt19937& rng) {
       {64, 4, 64, 8, 300, batch(120, 1200)},  // group 16, window
       {8, 8, 32, 16, 0, batch(64, 900)},      // group 1
       {28, 4, 16, 8, 100, batch(100, 600)},   // group 7, d16
+      {32, 8, 128, 64, 0, batch(48, 3000)},   // two to four tiles per block
   };
 }
 

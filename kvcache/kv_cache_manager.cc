@@ -164,8 +164,10 @@ bool KvCacheManager::AllocateSlots(RequestId id, std::span<const int32_t> token_
   }
   if (num_needed > pool_.num_free_blocks() + num_releasable) return false;
 
+  // Every group releases before any allocates: the count above let one group's new blocks
+  // come from what another group's window just left.
+  for (int g = 0; g < num_groups; ++g) ReleaseSkipped(blocks, g, num_computed_tokens);
   for (int g = 0; g < num_groups; ++g) {
-    ReleaseSkipped(blocks, g, num_computed_tokens);
     std::vector<BlockId>& table = blocks.tables[g];
     int missing = num_required - static_cast<int>(table.size());
     if (missing > 0) pool_.Allocate(missing, &table);

@@ -239,6 +239,22 @@ TEST_F(KvCacheManagerTest, SlidingWindowReleasesCountTowardAFullPool) {
   EXPECT_EQ(manager_->num_free_blocks(), 2);
 }
 
+TEST_F(KvCacheManagerTest, HybridGroupsTakeNewBlocksFromWhatTheWindowLeaves) {
+  Make(SlidingConfig(7, 4, 4, /*with_full=*/true));  // 6 usable
+  std::vector<int32_t> tokens = Tokens(16);
+  ASSERT_TRUE(manager_->AllocateSlots(1, tokens, 0, 12));  // 3 blocks in each group
+  EXPECT_EQ(manager_->num_free_blocks(), 0);
+  // The query at 12 sees [9, 12]: the window group's blocks 0 and 1 go, and pay for the full
+  // group's fourth block and the window group's own.
+  ASSERT_TRUE(manager_->AllocateSlots(1, tokens, 12, 1));
+  const auto& tables = manager_->BlockTables(1);
+  EXPECT_EQ(std::count(tables[0].begin(), tables[0].end(), kNullBlock), 0);
+  EXPECT_EQ(tables[0].size(), 4u);
+  EXPECT_THAT(tables[1], ElementsAre(kNullBlock, kNullBlock, ::testing::Ne(kNullBlock),
+                                     ::testing::Ne(kNullBlock)));
+  EXPECT_EQ(manager_->num_free_blocks(), 0);
+}
+
 TEST_F(KvCacheManagerTest, HybridGroupsKeepSeparateTablesAndDisablePrefixHits) {
   Make(SlidingConfig(64, 4, 4, /*with_full=*/true));
   EXPECT_FALSE(manager_->prefix_caching_active());

@@ -146,11 +146,13 @@ void KvCacheManager::ReleaseSkipped(RequestBlocks& blocks, int g, int num_comput
 }
 
 bool KvCacheManager::AllocateSlots(RequestId id, std::span<const int32_t> token_ids,
-                                   int num_computed_tokens, int num_new_tokens) {
+                                   int num_computed_tokens, int num_new_tokens,
+                                   int num_pending_tokens) {
   STRIDE_CHECK_GE(num_computed_tokens, 0);
   STRIDE_CHECK_GE(num_new_tokens, 0);
+  STRIDE_CHECK_GE(num_pending_tokens, 0);
   const int num_tokens = num_computed_tokens + num_new_tokens;
-  STRIDE_CHECK_LE(num_tokens, static_cast<int>(token_ids.size()))
+  STRIDE_CHECK_LE(num_tokens, static_cast<int>(token_ids.size()) + num_pending_tokens)
       << "slots requested for tokens the request does not have yet";
   RequestBlocks& blocks = GetOrCreate(id);
   const int num_required = CeilDiv(num_tokens, block_size_);

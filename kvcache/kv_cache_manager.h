@@ -69,10 +69,11 @@ class KvCacheManager {
 
   // Makes sure the request has slots for tokens [0, num_computed_tokens + num_new_tokens),
   // first releasing sliding-window blocks that no query at or after num_computed_tokens sees.
-  // Returns false, changing nothing, when the pool has too few free blocks: the caller must
-  // preempt someone (or wait).
+  // The last `num_pending_tokens` of those tokens may be missing from token_ids (still being
+  // sampled: asynchronous scheduling). Returns false, changing nothing, when the pool has too
+  // few free blocks: the caller must preempt someone (or wait).
   bool AllocateSlots(RequestId id, std::span<const int32_t> token_ids, int num_computed_tokens,
-                     int num_new_tokens);
+                     int num_new_tokens, int num_pending_tokens = 0);
 
   // After a step: registers the request's newly full and computed blocks in the prefix cache
   // and releases sliding-window blocks that fell out of the window.

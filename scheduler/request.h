@@ -55,9 +55,17 @@ struct Request {
   RequestStatus status = RequestStatus::kWaiting;
   FinishReason finish_reason = FinishReason::kNone;
   int num_preemptions = 0;
+  // Scheduled in steps whose Update() has not run yet (asynchronous scheduling: the next step is
+  // planned while the last one runs), and how many of those steps sample a token not yet in
+  // token_ids. Both are 0 whenever Schedule() follows the previous step's Update().
+  int num_in_flight_tokens = 0;
+  int num_pending_tokens = 0;
 
   int num_tokens() const { return static_cast<int>(token_ids.size()); }
   int num_output_tokens() const { return num_tokens() - num_prompt_tokens; }
+  // Positions scheduled so far (computed or in flight), and tokens known or being sampled.
+  int num_scheduled_tokens() const { return num_computed_tokens + num_in_flight_tokens; }
+  int num_expected_tokens() const { return num_tokens() + num_pending_tokens; }
 };
 
 }  // namespace stride::scheduler

@@ -112,7 +112,11 @@ void Scheduler::Preempt(Request* victim, StepPlan* plan) {
     }
   }
   kv_cache_->Free(victim->id);
+  // A token still being sampled for it is dropped: recomputing its context samples it again
+  // (the same token: sampling is seeded by position).
   victim->num_computed_tokens = 0;
+  victim->num_in_flight_tokens = 0;
+  victim->num_pending_tokens = 0;
   victim->status = RequestStatus::kPreempted;
   ++victim->num_preemptions;
   ++num_preemptions_total_;
@@ -122,8 +126,8 @@ void Scheduler::Preempt(Request* victim, StepPlan* plan) {
 }
 
 void Scheduler::ScheduleRunning(Request* request, int num_new_tokens, StepPlan* plan) {
-  while (!kv_cache_->AllocateSlots(request->id, request->token_ids, request->num_computed_tokens,
-                                   num_new_tokens)) {
+  while (!kv_cache_->AllocateSlots(request->id, request->token_ids, request->num_scheduled_tokens(),
+                                   num_new_tokens, request->num_pending_tokens)) {
     Request* victim = LowestRankedRunning();
     Preempt(victim, plan);
     if (victim == request) return;
@@ -175,7 +179,14 @@ SchedulerOutput Scheduler::Schedule() {
 }
 
 void Scheduler::Schedule(SchedulerOutput* out) {
-  retired_.clear();  // nobody holds pointers to them any more
+  // Nobody holds pointers to requests retired before the last Schedule(): a step planned then
+  // has had its Update(). Those retired since may sit in a step still in flight.
+  retired_previous_.clear();
+  if (steps_in_flight_ == 0) {
+    retired_.clear();
+  } else {
+    std::swap(retired_, retired_previous_);
+  }
   out->num_batched_tokens = 0;
   out->preempted.clear();
   out->finished.clear();
@@ -191,7 +202,12 @@ void Scheduler::Schedule(SchedulerOutput* out) {
     for (Request* r : running_snapshot_) {
       if (plan.budget == 0) break;
       if (r->status != RequestStatus::kRunning) continue;
-      const int remaining = r->num_tokens() - r->num_computed_tokens;
+      // Its token in flight will end it by length: nothing more to compute.
+      if (r->num_output_tokens() + r->num_pending_tokens >= r->sampling.max_tokens ||
+          r->num_expected_tokens() >= config_.max_model_len) {
+        continue;
+      }
+      const int remaining = r->num_expected_tokens() - r->num_scheduled_tokens();
       if ((remaining == 1) != decode_pass) continue;
       ScheduleRunning(r, std::min(remaining, plan.budget), &plan);
     }
@@ -210,12 +226,15 @@ void Scheduler::Schedule(SchedulerOutput* out) {
     const Request& r = *p.request;
     ScheduledChunk& chunk = out->chunks[i];
     chunk.request = &r;
-    chunk.num_computed_tokens = r.num_computed_tokens;
+    chunk.num_computed_tokens = r.num_scheduled_tokens();
     chunk.num_new_tokens = p.num_new_tokens;
-    chunk.sample = r.num_computed_tokens + p.num_new_tokens == r.num_tokens();
+    chunk.sample = r.num_scheduled_tokens() + p.num_new_tokens == r.num_expected_tokens();
     chunk.block_tables = kv_cache_->BlockTables(r.id);
     out->num_batched_tokens += p.num_new_tokens;
+    p.request->num_in_flight_tokens += p.num_new_tokens;
+    if (chunk.sample) ++p.request->num_pending_tokens;
   }
+  if (!out->chunks.empty()) ++steps_in_flight_;
   plan.preempted = nullptr;
 }
 
@@ -233,6 +252,10 @@ void Scheduler::Retire(Request* request, FinishReason reason) {
 std::vector<RequestUpdate> Scheduler::Update(const SchedulerOutput& output,
                                              const StepOutput& step) {
   STRIDE_CHECK_EQ(output.chunks.size(), step.chunks.size()) << "one ChunkOutput per chunk";
+  if (!output.chunks.empty()) {
+    STRIDE_CHECK_GE(steps_in_flight_, 1) << "Update() without a Schedule() for it";
+    --steps_in_flight_;
+  }
   std::vector<RequestUpdate> updates;
   bool any_finished = false;
   for (size_t i = 0; i < output.chunks.size(); ++i) {
@@ -240,12 +263,19 @@ std::vector<RequestUpdate> Scheduler::Update(const SchedulerOutput& output,
     const ChunkOutput& result = step.chunks[i];
     // The scheduler owns the request; the output only lends it to the runner as const.
     Request* r = const_cast<Request*>(chunk.request);
-    if (r->status != RequestStatus::kRunning) continue;  // aborted after Schedule()
+    // Aborted, preempted or finished (by the step before, while this one was in flight) after
+    // Schedule(): nothing of this chunk counts.
+    if (r->status != RequestStatus::kRunning) continue;
     STRIDE_CHECK_EQ(result.request_id, r->id);
-    STRIDE_CHECK_EQ(r->num_computed_tokens, chunk.num_computed_tokens);
+    STRIDE_CHECK_EQ(r->num_computed_tokens, chunk.num_computed_tokens)
+        << "steps must be updated in the order they were scheduled";
     STRIDE_CHECK_EQ(result.sampled, chunk.sample);
     r->num_computed_tokens += chunk.num_new_tokens;
-    if (result.sampled) r->token_ids.push_back(result.next_token.token_id);
+    r->num_in_flight_tokens -= chunk.num_new_tokens;
+    if (result.sampled) {
+      --r->num_pending_tokens;
+      r->token_ids.push_back(result.next_token.token_id);
+    }
     kv_cache_->CacheFullBlocks(r->id, r->token_ids, r->num_computed_tokens);
     if (!result.sampled) continue;
     RequestUpdate& update = updates.emplace_back();
@@ -279,16 +309,21 @@ bool Scheduler::Abort(RequestId id) {
 
 const Request* Scheduler::FindRequest(RequestId id) const {
   if (auto it = live_.find(id); it != live_.end()) return it->second.get();
-  if (auto it = retired_.find(id); it != retired_.end()) return it->second.get();
+  for (const auto* retired : {&retired_, &retired_previous_}) {
+    if (auto it = retired->find(id); it != retired->end()) return it->second.get();
+  }
   return nullptr;
 }
 
 std::unique_ptr<Request> Scheduler::TakeFinished(RequestId id) {
-  auto it = retired_.find(id);
-  if (it == retired_.end()) return nullptr;
-  std::unique_ptr<Request> request = std::move(it->second);
-  retired_.erase(it);
-  return request;
+  for (auto* retired : {&retired_, &retired_previous_}) {
+    auto it = retired->find(id);
+    if (it == retired->end()) continue;
+    std::unique_ptr<Request> request = std::move(it->second);
+    retired->erase(it);
+    return request;
+  }
+  return nullptr;
 }
 
 }  // namespace stride::scheduler

@@ -16,9 +16,19 @@
 // in. A request that fits the whole pool (checked by AddRequest) therefore always runs
 // eventually.
 //
-// Ownership: the scheduler owns every Request. Pointers in a SchedulerOutput stay valid and
-// unchanged until Update() for that step returns. Finished or aborted requests are kept until
-// the next Schedule() so that TakeFinished() can hand their final state to the engine.
+// Asynchronous scheduling: Schedule() may plan step N+1 before Update() of step N (which the
+// runner is still computing); Updates must then come in the order of their Schedules. A request
+// with a step in flight counts its tokens there as scheduled (Request::num_in_flight_tokens) and
+// the token that step samples as expected (num_pending_tokens); a decode chunk may therefore
+// start at a token the runner takes from the step before (ScheduledChunk). A request whose
+// token in flight ends it by length is not scheduled again; one stopped by a stop token in
+// Update(N) loses the row step N+1 computed for it. Preempting a request with a step in flight
+// drops that step's token (recomputation samples it again).
+//
+// Ownership: the scheduler owns every Request. Pointers in a SchedulerOutput stay valid until
+// Update() for that step returns. Finished or aborted requests are kept until the next
+// Schedule() (the one after that while a step is in flight) so that TakeFinished() can hand
+// their final state to the engine.
 #pragma once
 
 #include <cstdint>
@@ -63,8 +73,9 @@ class Scheduler {
   // capacity), so an engine that keeps one SchedulerOutput allocates nothing in steady state.
   void Schedule(SchedulerOutput* out);
 
-  // Applies the runner's results for `output` (the last Schedule()): advances progress,
-  // appends sampled tokens, caches newly full blocks, finishes and frees stopped requests.
+  // Applies the runner's results for `output` (the oldest Schedule() not yet updated): advances
+  // progress, appends sampled tokens, caches newly full blocks, finishes and frees stopped
+  // requests.
   std::vector<RequestUpdate> Update(const SchedulerOutput& output, const StepOutput& step);
 
   int num_waiting() const { return static_cast<int>(waiting_.size()); }
@@ -104,7 +115,11 @@ class Scheduler {
   SchedulerConfig config_;
   kvcache::KvCacheManager* kv_cache_;
   absl::flat_hash_map<RequestId, std::unique_ptr<Request>> live_;
+  // Finished or aborted since the last Schedule(), and (only while a step is in flight at
+  // Schedule(): asynchronous scheduling) those of the Schedule() before it.
   absl::flat_hash_map<RequestId, std::unique_ptr<Request>> retired_;
+  absl::flat_hash_map<RequestId, std::unique_ptr<Request>> retired_previous_;
+  int steps_in_flight_ = 0;  // Schedule()s with chunks whose Update() has not run
   std::deque<Request*> waiting_;   // in admission order
   std::vector<Request*> running_;  // hold KV; in admission order
   std::vector<RequestId> finished_since_last_step_;

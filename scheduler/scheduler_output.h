@@ -14,10 +14,16 @@ namespace stride::scheduler {
 // Prefill, chunked prefill, decode and recompute after preemption are all this one shape.
 struct ScheduledChunk {
   const Request* request = nullptr;
-  int num_computed_tokens = 0;  // KV already cached for positions [0, num_computed_tokens)
+  // KV cached (or written by an earlier step still in flight, which runs first on the device)
+  // for positions [0, num_computed_tokens).
+  int num_computed_tokens = 0;
   int num_new_tokens = 0;
   // True when the chunk reaches the last known token: the runner samples the next token.
   bool sample = false;
+  // Asynchronous scheduling only: a position at or past request->num_tokens() holds a token that
+  // the previous step is still sampling for this request (at most one, in a decode chunk); the
+  // runner takes it from that step's result. The token this chunk samples is output number
+  // num_computed_tokens + num_new_tokens - request->num_prompt_tokens.
   // Block tables, one per KV-cache group (kvcache::KvCacheConfig::groups order), covering at
   // least positions [0, num_computed_tokens + num_new_tokens). Blocks that fell out of a
   // sliding window are kvcache::kNullBlock.

@@ -3,7 +3,9 @@
 // it simulates the KV cache: every computed token id is written into its slot through the
 // chunk's block tables, and every position a query may read (the whole context for full
 // attention, the window for sliding-window groups) must read back the right token id. That
-// checks block tables, prefix-cache reuse and sliding-window freeing end to end.
+// checks block tables, prefix-cache reuse and sliding-window freeing end to end. Under
+// asynchronous scheduling a chunk may start at the token the previous step samples, which is
+// not in token_ids yet: the script says what it is.
 #pragma once
 
 #include <cstdint>
@@ -42,7 +44,10 @@ class FakeRunner {
       ChunkOutput& result = step.chunks.emplace_back();
       result.request_id = r.id;
       result.sampled = chunk.sample;
-      if (chunk.sample) result.next_token.token_id = script_(r.id, r.num_output_tokens());
+      if (chunk.sample) {
+        const int end = chunk.num_computed_tokens + chunk.num_new_tokens;
+        result.next_token.token_id = script_(r.id, end - r.num_prompt_tokens);
+      }
     }
     return step;
   }
@@ -55,12 +60,22 @@ class FakeRunner {
     return slots_[(static_cast<size_t>(block) * kv_->num_groups() + group) * bs + offset];
   }
 
+  // Token `position` of `r`: known, or the one a step in flight is sampling.
+  int32_t TokenAt(const Request& r, int position) const {
+    return position < r.num_tokens() ? r.token_ids[position]
+                                     : script_(r.id, position - r.num_prompt_tokens);
+  }
+
   void CheckAndWrite(const ScheduledChunk& chunk) {
     const Request& r = *chunk.request;
     const int bs = kv_->block_size();
     const int begin = chunk.num_computed_tokens;
     const int end = begin + chunk.num_new_tokens;
-    ASSERT_LE(end, r.num_tokens()) << "request " << r.id;
+    ASSERT_LE(end, r.num_tokens() + 1) << "request " << r.id;
+    if (end > r.num_tokens()) {  // a token in flight: only ever the input of a decode chunk
+      ASSERT_EQ(chunk.num_new_tokens, 1) << "request " << r.id;
+      ASSERT_EQ(end, r.num_tokens() + 1) << "request " << r.id;
+    }
     ASSERT_EQ(chunk.block_tables.size(), static_cast<size_t>(kv_->num_groups()));
     for (int g = 0; g < kv_->num_groups(); ++g) {
       const kvcache::KvCacheGroup& group = kv_->groups()[g];
@@ -73,13 +88,13 @@ class FakeRunner {
       for (int p = first_visible; p < begin; ++p) {
         kvcache::BlockId block = table[p / bs];
         ASSERT_NE(block, kvcache::kNullBlock) << "request " << r.id << " position " << p;
-        ASSERT_EQ(Slot(g, block, p % bs), r.token_ids[p])
+        ASSERT_EQ(Slot(g, block, p % bs), TokenAt(r, p))
             << "request " << r.id << " reads wrong KV at position " << p << " (group " << g << ")";
       }
       for (int p = begin; p < end; ++p) {
         kvcache::BlockId block = table[p / bs];
         ASSERT_NE(block, kvcache::kNullBlock) << "request " << r.id << " position " << p;
-        Slot(g, block, p % bs) = r.token_ids[p];
+        Slot(g, block, p % bs) = TokenAt(r, p);
       }
     }
   }

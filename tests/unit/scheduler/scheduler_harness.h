@@ -74,16 +74,9 @@ class Harness {
   // One engine iteration. Returns the chunks that ran.
   std::vector<ChunkRecord> Step() {
     last_output = scheduler.Schedule();
-    std::vector<ChunkRecord> records;
-    for (const ScheduledChunk& c : last_output.chunks) {
-      records.push_back({c.request->id, c.num_computed_tokens, c.num_new_tokens, c.sample});
-    }
+    std::vector<ChunkRecord> records = Records(last_output);
     StepOutput step = runner.Execute(last_output);
-    last_updates = scheduler.Update(last_output, step);
-    for (const RequestUpdate& u : last_updates) {
-      outputs[u.request_id].push_back(u.token_id);
-      if (u.finished()) finish_reasons[u.request_id] = u.finish_reason;
-    }
+    Apply(scheduler.Update(last_output, step));
     ++num_steps;
     return records;
   }
@@ -98,6 +91,46 @@ class Harness {
     return steps;
   }
 
+  // One iteration of an engine that schedules asynchronously: plan and run step N, then apply
+  // step N-1's results. Returns the chunks of step N.
+  std::vector<ChunkRecord> StepAsync() {
+    SchedulerOutput& current = async_outputs_[num_steps % 2];
+    scheduler.Schedule(&current);
+    std::vector<ChunkRecord> records = Records(current);
+    StepOutput result;
+    if (!current.empty()) result = runner.Execute(current);
+    if (step_in_flight_) Apply(scheduler.Update(async_outputs_[(num_steps + 1) % 2], in_flight_));
+    step_in_flight_ = !current.empty();
+    in_flight_ = std::move(result);
+    ++num_steps;
+    return records;
+  }
+
+  int RunToCompletionAsync(int max_steps = 10000) {
+    int steps = 0;
+    while ((scheduler.HasUnfinished() || step_in_flight_) && steps < max_steps) {
+      StepAsync();
+      ++steps;
+    }
+    return steps;
+  }
+
+  static std::vector<ChunkRecord> Records(const SchedulerOutput& output) {
+    std::vector<ChunkRecord> records;
+    for (const ScheduledChunk& c : output.chunks) {
+      records.push_back({c.request->id, c.num_computed_tokens, c.num_new_tokens, c.sample});
+    }
+    return records;
+  }
+
+  void Apply(std::vector<RequestUpdate> updates) {
+    last_updates = std::move(updates);
+    for (const RequestUpdate& u : last_updates) {
+      outputs[u.request_id].push_back(u.token_id);
+      if (u.finished()) finish_reasons[u.request_id] = u.finish_reason;
+    }
+  }
+
   kvcache::KvCacheManager kv;
   Scheduler scheduler;
   FakeRunner runner;
@@ -106,6 +139,11 @@ class Harness {
   std::map<RequestId, std::vector<int32_t>> outputs;
   std::map<RequestId, FinishReason> finish_reasons;
   int num_steps = 0;
+
+ private:
+  SchedulerOutput async_outputs_[2];  // step N's and step N-1's (in flight)
+  StepOutput in_flight_;
+  bool step_in_flight_ = false;
 };
 
 }  // namespace stride::scheduler::testing

@@ -18,6 +18,11 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
     std::unique_ptr<runner::ModelRunner> runner) {
   if (absl::Status s = config.scheduler.Validate(); !s.ok()) return s;
   if (absl::Status s = kvcache::ValidateKvCacheConfig(config.kv_cache); !s.ok()) return s;
+  if (config.async_scheduling && !runner->SupportsAsyncScheduling()) {
+    return absl::UnimplementedError(
+        "asynchronous scheduling needs a runner that supports it (the CPU runner does; the CUDA "
+        "runner does not yet)");
+  }
   return std::unique_ptr<Engine>(new Engine(config, model, std::move(runner)));
 }
 
@@ -70,9 +75,13 @@ EngineStats Engine::stats() const {
 }
 
 void Engine::Loop() {
-  while (DrainInbox(/*block=*/!scheduler_.HasUnfinished())) {
-    if (scheduler_.HasUnfinished()) Step();
+  while (DrainInbox(/*block=*/!HasWork())) {
+    if (HasWork()) Step();
     PublishStats();
+  }
+  if (step_in_flight_) {  // its results go nowhere: everything left is aborted below
+    runner_->Finish();
+    step_in_flight_ = false;
   }
   // Shutting down: abort everything still in flight so no stream waits forever, including
   // requests submitted but not yet admitted.
@@ -150,10 +159,20 @@ void Engine::Admit(Pending pending) {
 }
 
 void Engine::Step() {
-  scheduler_.Schedule(&output_);  // reuses last step's buffers
-  const scheduler::SchedulerOutput& output = output_;
-  if (output.empty()) return;
-  scheduler::StepOutput step = runner_->Execute(output);
+  scheduler::SchedulerOutput& output = outputs_[next_output_];
+  scheduler_.Schedule(&output);  // reuses the buffers of two steps ago
+  if (!config_.async_scheduling) {
+    if (!output.empty()) ApplyStep(output, runner_->Execute(output));
+    return;
+  }
+  const bool launched = !output.empty();
+  if (launched) runner_->Launch(output);
+  if (step_in_flight_) ApplyStep(outputs_[next_output_ ^ 1], runner_->Finish());
+  step_in_flight_ = launched;
+  if (launched) next_output_ ^= 1;
+}
+
+void Engine::ApplyStep(const scheduler::SchedulerOutput& output, scheduler::StepOutput step) {
   STRIDE_CHECK_EQ(step.chunks.size(), output.chunks.size());
 
   // Prompt log-probs: positions recomputed after a preemption were already sent.

@@ -25,6 +25,10 @@ namespace stride::engine {
 struct EngineConfig {
   scheduler::SchedulerConfig scheduler;
   kvcache::KvCacheConfig kv_cache;
+  // Plan and launch step N+1 before taking step N's results, so the runner's device never waits
+  // for the engine loop (scheduler/scheduler.h; docs/design-async-scheduling.md). The runner
+  // must support it (ModelRunner::SupportsAsyncScheduling).
+  bool async_scheduling = false;
 };
 
 // Counters for /metrics and tests; a consistent snapshot taken between steps.
@@ -84,6 +88,9 @@ class Engine {
   bool DrainInbox(bool block);
   void Admit(Pending pending);
   void Step();
+  // Applies a finished step's results: scheduler update, prompt log-probs, tokens to streams.
+  void ApplyStep(const scheduler::SchedulerOutput& output, scheduler::StepOutput step);
+  bool HasWork() const { return scheduler_.HasUnfinished() || step_in_flight_; }
   void FinishSequence(scheduler::RequestId id, FinishReason reason, absl::Status status);
   void PublishStats();
 
@@ -97,7 +104,10 @@ class Engine {
   absl::flat_hash_map<scheduler::RequestId, Sequence> sequences_;
   absl::flat_hash_map<uint64_t, std::vector<scheduler::RequestId>> sequences_of_stream_;
   scheduler::RequestId next_request_id_ = 1;
-  scheduler::SchedulerOutput output_;
+  // The step being planned and (asynchronous scheduling) the one in flight; buffers reused.
+  scheduler::SchedulerOutput outputs_[2];
+  int next_output_ = 0;          // which of outputs_ the next Schedule() fills
+  bool step_in_flight_ = false;  // asynchronous scheduling: outputs_[next_output_ ^ 1] runs
   EngineStats loop_stats_;
 
   // Shared with front ends.

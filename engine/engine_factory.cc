@@ -172,6 +172,7 @@ absl::StatusOr<LoadedEngine> CreateEngine(const EngineOptions& options) {
                                        : scheduler::SchedulerConfig::Policy::kFcfs;
   engine_config.kv_cache = runner::BuildKvCacheConfig(config, options.block_size, num_blocks,
                                                       options.enable_prefix_caching);
+  engine_config.async_scheduling = options.async_scheduling;
   STRIDE_RETURN_IF_ERROR(engine_config.scheduler.Validate());
   STRIDE_ASSIGN_OR_RETURN(
       std::unique_ptr<runner::ModelRunner> runner,

@@ -53,7 +53,7 @@ CpuModelRunner::Batch CpuModelRunner::Flatten(const SchedulerOutput& output) con
     STRIDE_CHECK_EQ(chunk.block_tables.size(), kv_.groups.size());
     for (int i = 0; i < chunk.num_new_tokens; ++i) {
       int position = chunk.num_computed_tokens + i;
-      batch.token_ids.push_back(chunk.request->token_ids[position]);
+      batch.token_ids.push_back(TokenAt(chunk, position));
       batch.positions.push_back(position);
       for (size_t g = 0; g < kv_.groups.size(); ++g) {
         const auto& table = chunk.block_tables[g];
@@ -66,6 +66,16 @@ CpuModelRunner::Batch CpuModelRunner::Flatten(const SchedulerOutput& output) con
     }
   }
   return batch;
+}
+
+int32_t CpuModelRunner::TokenAt(const ScheduledChunk& chunk, int position) const {
+  const scheduler::Request& r = *chunk.request;
+  if (position < r.num_tokens()) return r.token_ids[position];
+  STRIDE_CHECK_EQ(position, r.num_tokens()) << "request " << r.id << ": one token in flight at most";
+  auto it = sampled_last_step_.find(r.id);
+  STRIDE_CHECK(it != sampled_last_step_.end())
+      << "request " << r.id << ": its token in flight was not sampled by the previous step";
+  return it->second;
 }
 
 const model::RopeFrequencies& CpuModelRunner::FrequenciesFor(int seq_len) {
@@ -214,9 +224,21 @@ StepOutput CpuModelRunner::Execute(const SchedulerOutput& output) {
     }
     if (is_sample_row) {
       out.sampled = true;
-      out.next_token = sampling::SampleToken(row_logits, request, scratch);
+      const int end = chunk.num_computed_tokens + chunk.num_new_tokens;
+      if (end <= request.num_tokens()) {
+        out.next_token = sampling::SampleToken(row_logits, request, scratch);
+      } else {  // its input token is in flight: sample as if it were appended (penalties, seed)
+        scheduler::Request with_input = request;
+        with_input.token_ids.push_back(TokenAt(chunk, end - 1));
+        out.next_token = sampling::SampleToken(row_logits, with_input, scratch);
+      }
     }
   }
+  absl::flat_hash_map<scheduler::RequestId, int32_t> sampled;
+  for (const scheduler::ChunkOutput& out : result.chunks) {
+    if (out.sampled) sampled[out.request_id] = out.next_token.token_id;
+  }
+  sampled_last_step_ = std::move(sampled);
   return result;
 }
 

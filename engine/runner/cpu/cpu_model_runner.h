@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "base/thread_pool.h"
 #include "engine/model/model_config.h"
 #include "engine/model/rope_frequencies.h"
@@ -24,6 +25,9 @@ class CpuModelRunner : public ModelRunner {
                  const kvcache::KvCacheConfig& kv, int num_threads);
 
   scheduler::StepOutput Execute(const scheduler::SchedulerOutput& output) override;
+  // It computes each step inside Launch, so the token a step in flight samples is known when
+  // the next step is launched.
+  bool SupportsAsyncScheduling() const override { return true; }
 
   // Bytes of KV cache per block across all layers (for sizing the pool).
   static int64_t KvBytesPerBlock(const model::ModelConfig& config, int block_size);
@@ -38,6 +42,9 @@ class CpuModelRunner : public ModelRunner {
                  std::vector<float>& q, const std::vector<float>& k, const std::vector<float>& v,
                  std::vector<float>& out);
   const model::RopeFrequencies& FrequenciesFor(int seq_len);
+  // Token `position` of the chunk's request: known, or (asynchronous scheduling) the one the
+  // previous step sampled for it.
+  int32_t TokenAt(const scheduler::ScheduledChunk& chunk, int position) const;
 
   model::ModelConfig config_;
   kvcache::KvCacheConfig kv_;
@@ -48,6 +55,7 @@ class CpuModelRunner : public ModelRunner {
   int dynamic_rope_len_ = -1;
   std::vector<std::vector<float>> k_cache_, v_cache_;  // per layer
   base::ThreadPool pool_;
+  absl::flat_hash_map<scheduler::RequestId, int32_t> sampled_last_step_;
 };
 
 }  // namespace stride::engine::runner::cpu

@@ -20,8 +20,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
   if (absl::Status s = kvcache::ValidateKvCacheConfig(config.kv_cache); !s.ok()) return s;
   if (config.async_scheduling && !runner->SupportsAsyncScheduling()) {
     return absl::UnimplementedError(
-        "asynchronous scheduling needs a runner that supports it (the CPU runner does; the CUDA "
-        "runner does not yet)");
+        "asynchronous scheduling needs a runner that supports it");
   }
   return std::unique_ptr<Engine>(new Engine(config, model, std::move(runner)));
 }

@@ -40,7 +40,7 @@ struct EngineOptions {
   std::string kv_cache_dtype = "auto";
   bool enable_cuda_graphs = true;
   int cuda_gemm_candidates = 1;  // cuBLASLt algorithms timed per decode GEMM shape (1: heuristic)
-  // Plan step N+1 while step N runs (EngineConfig::async_scheduling); CPU backend only so far.
+  // Plan step N+1 while step N runs (EngineConfig::async_scheduling).
   bool async_scheduling = false;
   int cuda_gemm_tuned_max_rows = 512;  // ... for shapes of at most this many rows
 };

@@ -17,6 +17,11 @@ struct EmbeddingParams {
   int num_tokens = 0;
   int hidden = 0;
   DType dtype = DType::kBF16;
+  // Optional, [num_tokens]: where src_rows[t] >= 0, token t's id is src_tokens[src_rows[t] *
+  // src_stride] instead of ids[t] (a token sampled on the device by the previous step).
+  const int32_t* src_rows = nullptr;
+  const int32_t* src_tokens = nullptr;
+  int src_stride = 1;
 };
 
 cudaError_t LaunchEmbedding(const EmbeddingParams& p, cudaStream_t stream);

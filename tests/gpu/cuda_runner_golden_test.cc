@@ -37,13 +37,14 @@ struct Param {
   bool cuda_graphs;
   kernels::DType dtype = kernels::DType::kBF16;
   bool fp8_kv = false;  // bf16 with an fp8 e4m3 KV cache (--kv-cache-dtype fp8)
+  bool async = false;   // asynchronous scheduling (EngineConfig::async_scheduling)
 };
 
 // The test-name suffix, e.g. "qwen3_qknorm_graphs_fp8kv".
 std::string ParamName(const Param& param) {
   std::string name = param.fixture + (param.cuda_graphs ? "_graphs" : "_eager") +
                      (param.dtype == kernels::DType::kF32 ? "_float32" : "") +
-                     (param.fp8_kv ? "_fp8kv" : "");
+                     (param.fp8_kv ? "_fp8kv" : "") + (param.async ? "_async" : "");
   for (char& c : name) {
     if (c == '-') c = '_';
   }
@@ -104,6 +105,7 @@ std::unique_ptr<engine::Engine> MakeCudaEngine(const Param& param, int token_bud
   engine_config.scheduler.max_num_seqs = 16;
   engine_config.scheduler.max_model_len = config->max_position_embeddings;
   engine_config.kv_cache = engine::runner::BuildKvCacheConfig(*config, 16, 1 + 16 * 64, true);
+  engine_config.async_scheduling = param.async;
   engine::runner::cuda::CudaRunnerOptions options;
   options.enable_cuda_graphs = param.cuda_graphs;
   options.dtype = param.dtype;
@@ -230,7 +232,11 @@ INSTANTIATE_TEST_SUITE_P(
                       Param{"qwen2-bias-tied", false, kernels::DType::kF32},
                       Param{"llama-gqa-llama3rope", true, kernels::DType::kBF16, true},
                       Param{"mistral-sliding", false, kernels::DType::kBF16, true},
-                      Param{"qwen3-qknorm", true, kernels::DType::kBF16, true}),
+                      Param{"qwen3-qknorm", true, kernels::DType::kBF16, true},
+                      // Asynchronous scheduling: decode inputs forwarded on the device.
+                      Param{"llama-gqa-llama3rope", true, kernels::DType::kF32, false, true},
+                      Param{"qwen3-qknorm", true, kernels::DType::kBF16, false, true},
+                      Param{"mistral-sliding", false, kernels::DType::kBF16, false, true}),
     [](const auto& info) { return ParamName(info.param); });
 
 }  // namespace

@@ -48,6 +48,27 @@ TEST_P(EmbeddingKernel, MatchesCpuLookup) {
     } else {
       EXPECT_LT(RelativeError(d_out.Download(), ref), 1e-6) << vocab << "x" << hidden;
     }
+
+    // Every third token's id comes from a strided source (the previous step's sampler rows):
+    // ids[] holds a wrong id there, so a kernel that ignored src_rows would fail.
+    constexpr int kStride = 3;
+    std::vector<int32_t> src_rows(tokens, -1), src(static_cast<size_t>(tokens) * kStride, -7);
+    std::vector<int32_t> shown = ids;
+    for (int t = 0; t < tokens; t += 3) {
+      src_rows[t] = tokens - 1 - t;
+      src[static_cast<size_t>(src_rows[t]) * kStride] = ids[t];
+      shown[t] = (ids[t] + 1) % vocab;
+    }
+    DeviceArray<int32_t> d_shown(shown), d_src_rows(src_rows), d_src(src);
+    d_out.Poison();
+    p.ids = d_shown.get();
+    p.src_rows = d_src_rows.get();
+    p.src_tokens = d_src.get();
+    p.src_stride = kStride;
+    GPU_CHECK(kernels::LaunchEmbedding(p, nullptr));
+    GPU_CHECK(cudaDeviceSynchronize());
+    EXPECT_LT(RelativeError(d_out.Download(), ref), dtype == DType::kF32 ? 1e-7 : 1e-6)
+        << vocab << "x" << hidden << " with source rows";
   }
 }
 

@@ -103,7 +103,7 @@ TEST(SamplingKernel, GreedyAndRawLogprobsMatchCpu) {
       requests.push_back(MakeRequest(rng, vocab));
       requests.back().sampling.temperature = 0.0f;
       requests.back().sampling.logprobs = r % 4 == 0 ? -1 : r % 21;
-      params.push_back(SampleRowFor(requests.back()));
+      params.push_back(SampleRowFor(requests.back(), requests.back().num_output_tokens()));
     }
     const auto out = RunSampler(logits, vocab, params);
     engine::sampling::SamplerScratch scratch;
@@ -163,7 +163,7 @@ TEST(SamplingKernel, SeededDrawsMatchCpuUpToRounding) {
       s.top_k = k.top_k;
       s.logprobs = r % 3 == 0 ? 5 : -1;
       ASSERT_TRUE(engine::runner::cuda::GpuCanSample(requests.back()));
-      params.push_back(SampleRowFor(requests.back()));
+      params.push_back(SampleRowFor(requests.back(), requests.back().num_output_tokens()));
     }
     const auto out = RunSampler(logits, vocab, params);
     engine::sampling::SamplerScratch scratch;

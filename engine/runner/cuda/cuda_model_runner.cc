@@ -5,10 +5,12 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <map>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
 #include "base/status_macros.h"
@@ -71,8 +73,8 @@ int GraphBucket(int n) {
 // only on the counts, so a graph captured for (batch, width) finds its data at the same place.
 struct StepLayout {
   int num_tokens = 0, num_seqs = 0, num_groups = 0, width = 0, num_rows = 0, num_work = 0;
-  size_t slots = 0, token_ids = 0, positions = 0, rows = 0, query_start = 0, context_lens = 0,
-         work = 0, sample_rows = 0, block_tables = 0, total = 0;
+  size_t slots = 0, token_ids = 0, token_src = 0, positions = 0, rows = 0, query_start = 0,
+         context_lens = 0, work = 0, sample_rows = 0, block_tables = 0, total = 0;
 
   void Compute() {
     size_t o = 0;
@@ -83,6 +85,7 @@ struct StepLayout {
     };
     slots = take(sizeof(int64_t) * num_groups * num_tokens);
     token_ids = take(sizeof(int32_t) * num_tokens);
+    token_src = take(sizeof(int32_t) * num_tokens);  // -1, or the previous step's sampler row
     positions = take(sizeof(int32_t) * num_tokens);
     rows = take(sizeof(int32_t) * num_rows);
     query_start = take(sizeof(int32_t) * (num_seqs + 1));
@@ -101,6 +104,14 @@ class CudaModelRunner : public ModelRunner {
   ~CudaModelRunner() override;
 
   StepOutput Execute(const SchedulerOutput& output) override;
+  // Asynchronous scheduling: Launch queues the step on the stream and returns; a decode chunk's
+  // input token still in flight is read on the device from the previous step's sampler output.
+  // Finish waits for the oldest launched step and turns its results into a StepOutput. Host
+  // buffers (metadata staging, sampled tokens, host-sampled logits) alternate between two
+  // launches, so one step's copies never overwrite what the other's Finish reads.
+  bool SupportsAsyncScheduling() const override { return true; }
+  void Launch(const SchedulerOutput& output) override;
+  StepOutput Finish() override;
 
  private:
   struct LogitRow {
@@ -108,6 +119,15 @@ class CudaModelRunner : public ModelRunner {
     int row;       // token row in the batch
     bool sample;   // false: a prompt log-prob row
     bool on_host;  // sampled / scored by the CPU sampler from copied logits
+  };
+  // A launched step whose results Finish has not taken yet.
+  struct Launched {
+    const SchedulerOutput* output = nullptr;
+    std::vector<LogitRow> rows;
+    bool use_graph = false;  // logit row r is token row r
+    int parity = 0;          // which of the alternating host buffers it uses
+    // Host-sampled rows (index in `rows`) sampled early, for the next step's input.
+    std::map<int, scheduler::TokenLogprob> host_sampled;
   };
   // Where the step's data sits on the device, and how to run it.
   struct StepView {
@@ -118,6 +138,9 @@ class CudaModelRunner : public ModelRunner {
   };
 
   void EnsureActivations(int num_tokens, int num_rows);
+  // The device sampler row (first) or, for a token sampled on the host, -1 and the token
+  // (second) of the token in flight that `request`'s next input is.
+  std::pair<int32_t, int32_t> InFlightInput(const scheduler::Request& request);
   void Forward(const StepView& step);
   void Attention(int layer, const StepView& step);
   template <typename T>
@@ -153,7 +176,7 @@ class CudaModelRunner : public ModelRunner {
   DeviceBuffer inv_freq_;
   float attention_scaling_ = 1.0f;
 
-  PinnedBuffer staging_;
+  PinnedBuffer staging_[2];
   DeviceBuffer meta_;
   int token_capacity_ = 0, row_capacity_ = 0;
   DeviceBuffer residual_, hidden_, qkv_, q_, attn_, sublayer_out_, gate_up_, act_, logits_;
@@ -161,7 +184,13 @@ class CudaModelRunner : public ModelRunner {
   DeviceBuffer decode_workspace_;
   // [decode rows x KV heads] split counters of the fused split merge; zero between launches.
   DeviceBuffer split_counters_;
-  PinnedBuffer host_logits_, host_sampled_;
+  PinnedBuffer host_logits_[2], host_sampled_[2];
+  cudaEvent_t done_[2] = {nullptr, nullptr};  // recorded after each parity's result copies
+  int parity_ = 0;                            // the next launch's host buffers
+  std::deque<Launched> launched_;
+  // The sampler row (in sampled_) of each request the last launched step sampled for: where
+  // the next step reads a decode input that is still in flight.
+  absl::flat_hash_map<scheduler::RequestId, int32_t> sample_row_of_;
   StepProfile profile_;
 
   std::map<std::pair<int, int>, cudaGraphExec_t> graphs_;  // (batch bucket, width) -> graph
@@ -175,6 +204,9 @@ CudaModelRunner::CudaModelRunner(const model::ModelConfig& config,
   STRIDE_CUDA_CHECK(
       cudaDeviceGetAttribute(&num_sms_, cudaDevAttrMultiProcessorCount, options.device));
   STRIDE_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+  for (cudaEvent_t& e : done_) {
+    STRIDE_CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
+  }
   kernels::GemmTuning tuning;
   tuning.candidates = options.gemm_candidates;
   tuning.max_rows = options.gemm_tuned_max_rows;
@@ -207,6 +239,7 @@ CudaModelRunner::~CudaModelRunner() {
   }
   cudaStreamSynchronize(stream_);
   gemm_.reset();
+  for (cudaEvent_t e : done_) cudaEventDestroy(e);
   cudaStreamDestroy(stream_);
 }
 
@@ -229,11 +262,21 @@ void CudaModelRunner::EnsureActivations(int num_tokens, int num_rows) {
   if (num_rows > row_capacity_) {
     const int r = RoundUpPow2(num_rows, 64);
     moved |= logits_.Reserve(sizeof(float) * r * config_.vocab_size);
-    moved |= sampled_.Reserve(sizeof(kernels::SampledToken) * r);
-    host_logits_.Reserve(sizeof(float) * r * config_.vocab_size);
-    host_sampled_.Reserve(sizeof(kernels::SampledToken) * r);
+    // The sampler output keeps its contents: the step launched before may have sampled a token
+    // this step reads on the device (asynchronous scheduling).
+    DeviceBuffer sampled(sizeof(kernels::SampledToken) * r);
+    if (sampled_.bytes() > 0) {
+      STRIDE_CUDA_CHECK(cudaMemcpyAsync(sampled.get(), sampled_.get(), sampled_.bytes(),
+                                        cudaMemcpyDeviceToDevice, stream_));
+      STRIDE_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    }
+    sampled_ = std::move(sampled);
+    moved = true;
     row_capacity_ = r;
   }
+  // Only this launch's host buffers: the other pair may still receive a step in flight.
+  host_logits_[parity_].Reserve(sizeof(float) * row_capacity_ * config_.vocab_size);
+  host_sampled_[parity_].Reserve(sizeof(kernels::SampledToken) * row_capacity_);
   if (moved) {  // captured graphs point at the old buffers
     for (auto& [key, exec] : graphs_) cudaGraphExecDestroy(exec);
     graphs_.clear();
@@ -400,6 +443,9 @@ void CudaModelRunner::Forward(const StepView& step) {
   embed.table = weights_.embed_tokens;
   embed.dtype = options_.dtype;
   embed.ids = Meta<int32_t>(l.token_ids);
+  embed.src_rows = Meta<int32_t>(l.token_src);
+  embed.src_tokens = &sampled_.get<kernels::SampledToken>()->token;
+  embed.src_stride = sizeof(kernels::SampledToken) / sizeof(int32_t);
   embed.out = residual_.get<float>();
   embed.num_tokens = n;
   embed.hidden = hidden;
@@ -448,8 +494,39 @@ void CudaModelRunner::Forward(const StepView& step) {
 }
 
 StepOutput CudaModelRunner::Execute(const SchedulerOutput& output) {
-  StepOutput result;
-  if (output.chunks.empty()) return result;
+  Launch(output);
+  return Finish();
+}
+
+std::pair<int32_t, int32_t> CudaModelRunner::InFlightInput(const scheduler::Request& request) {
+  auto it = sample_row_of_.find(request.id);
+  STRIDE_CHECK(it != sample_row_of_.end() && !launched_.empty())
+      << "request " << request.id << ": its token in flight was not sampled by the last step";
+  if (it->second >= 0) return {it->second, 0};
+  // Sampled on the host: wait for that step and sample it now (Finish reuses the result). The
+  // request's history is the one Finish would see: the step before it is updated already.
+  Launched& last = launched_.back();
+  const int r = -it->second - 1;  // its index in last.rows
+  STRIDE_CUDA_CHECK(cudaEventSynchronize(done_[last.parity]));
+  const size_t vocab = config_.vocab_size;
+  const size_t logit_row = last.use_graph ? last.rows[r].row : r;
+  std::span<const float> row_logits(host_logits_[last.parity].get<float>() + logit_row * vocab,
+                                    vocab);
+  sampling::SamplerScratch scratch;
+  scheduler::TokenLogprob token = sampling::SampleToken(row_logits, request, scratch);
+  const int32_t id = token.token_id;
+  last.host_sampled.emplace(r, std::move(token));
+  return {-1, id};
+}
+
+void CudaModelRunner::Launch(const SchedulerOutput& output) {
+  // Two launches alternate the host buffers: a third would overwrite the first's results.
+  STRIDE_CHECK_LT(launched_.size(), 2u) << "at most one step in flight before the next launch";
+  if (output.chunks.empty()) {
+    sample_row_of_.clear();
+    launched_.push_back(Launched{});
+    return;
+  }
   const int num_seqs = static_cast<int>(output.chunks.size());
   const int num_groups = static_cast<int>(kv_.groups.size());
   const int bs = kv_.block_size;
@@ -515,16 +592,15 @@ StepOutput CudaModelRunner::Execute(const SchedulerOutput& output) {
 
   // Fill the staging copy of the metadata.
   EnsureActivations(l.num_tokens, std::max(1, l.num_rows));
-  if (staging_.Reserve(l.total)) {
-    // nothing to invalidate: graphs never read the staging buffer
-  }
+  staging_[parity_].Reserve(l.total);  // graphs never read the staging buffer
   if (meta_.Reserve(std::max<size_t>(l.total, 1 << 20))) {
     for (auto& [key, exec] : graphs_) cudaGraphExecDestroy(exec);
     graphs_.clear();
   }
-  char* host = staging_.get<char>();
+  char* host = staging_[parity_].get<char>();
   auto* slots = reinterpret_cast<int64_t*>(host + l.slots);
   auto* token_ids = reinterpret_cast<int32_t*>(host + l.token_ids);
+  auto* token_src = reinterpret_cast<int32_t*>(host + l.token_src);
   auto* positions = reinterpret_cast<int32_t*>(host + l.positions);
   auto* row_index = reinterpret_cast<int32_t*>(host + l.rows);
   auto* query_start = reinterpret_cast<int32_t*>(host + l.query_start);
@@ -537,6 +613,7 @@ StepOutput CudaModelRunner::Execute(const SchedulerOutput& output) {
     if (c >= num_seqs) {  // graph padding: a sequence with no keys and a skipped KV write
       context_lens[c] = 0;
       token_ids[t] = 0;
+      token_src[t] = -1;
       positions[t] = 0;
       for (int g = 0; g < num_groups; ++g) slots[g * l.num_tokens + t] = -1;
       ++t;
@@ -552,7 +629,13 @@ StepOutput CudaModelRunner::Execute(const SchedulerOutput& output) {
     }
     for (int i = 0; i < chunk.num_new_tokens; ++i, ++t) {
       const int position = chunk.num_computed_tokens + i;
-      token_ids[t] = chunk.request->token_ids[position];
+      if (position < chunk.request->num_tokens()) {
+        token_ids[t] = chunk.request->token_ids[position];
+        token_src[t] = -1;
+      } else {  // asynchronous scheduling: the token the last step is sampling
+        STRIDE_CHECK_EQ(position, chunk.request->num_tokens());
+        std::tie(token_src[t], token_ids[t]) = InFlightInput(*chunk.request);
+      }
       positions[t] = position;
       for (int g = 0; g < num_groups; ++g) {
         const auto& table = chunk.block_tables[g];
@@ -583,7 +666,8 @@ StepOutput CudaModelRunner::Execute(const SchedulerOutput& output) {
       kernels::SampleRowParams& params = sample_rows[use_graph ? row.row : r];
       if (row.on_host) continue;
       if (row.sample) {
-        params = SampleRowFor(request);
+        params = SampleRowFor(request, chunk.num_computed_tokens + chunk.num_new_tokens -
+                                           request.num_prompt_tokens);
       } else {
         const int position = chunk.num_computed_tokens + (row.row - chunk_offset[row.chunk]);
         params = ScoreRowFor(request.token_ids[position + 1], request.sampling.prompt_logprobs);
@@ -642,19 +726,50 @@ StepOutput CudaModelRunner::Execute(const SchedulerOutput& output) {
   const size_t vocab = config_.vocab_size;
   const int copy_rows = use_graph ? num_tokens : static_cast<int>(rows.size());
   if (copy_rows > 0) {
-    STRIDE_CUDA_CHECK(cudaMemcpyAsync(host_sampled_.get(), sampled_.get(),
+    STRIDE_CUDA_CHECK(cudaMemcpyAsync(host_sampled_[parity_].get(), sampled_.get(),
                                       sizeof(kernels::SampledToken) * copy_rows,
                                       cudaMemcpyDeviceToHost, stream_));
   }
   for (size_t r = 0; r < rows.size(); ++r) {
     if (!rows[r].on_host) continue;
     const size_t logit_row = use_graph ? rows[r].row : r;
-    STRIDE_CUDA_CHECK(cudaMemcpyAsync(host_logits_.get<float>() + logit_row * vocab,
+    STRIDE_CUDA_CHECK(cudaMemcpyAsync(host_logits_[parity_].get<float>() + logit_row * vocab,
                                       logits_.get<float>() + logit_row * vocab,
                                       sizeof(float) * vocab, cudaMemcpyDeviceToHost, stream_));
   }
+  STRIDE_CUDA_CHECK(cudaEventRecord(done_[parity_], stream_));
   profile_.Mark(StepProfile::kIssued, stream_);
-  STRIDE_CUDA_CHECK(cudaStreamSynchronize(stream_));
+
+  // Where the next step finds each token sampled here: its sampler row, or (sampled on the
+  // host) -1 - its index in `rows`.
+  sample_row_of_.clear();
+  for (size_t r = 0; r < rows.size(); ++r) {
+    if (!rows[r].sample) continue;
+    const int32_t where = rows[r].on_host ? -1 - static_cast<int32_t>(r)
+                                          : static_cast<int32_t>(use_graph ? rows[r].row : r);
+    sample_row_of_[output.chunks[rows[r].chunk].request->id] = where;
+  }
+  Launched launched;
+  launched.output = &output;
+  launched.rows = std::move(rows);
+  launched.use_graph = use_graph;
+  launched.parity = parity_;
+  launched_.push_back(std::move(launched));
+  parity_ ^= 1;
+}
+
+StepOutput CudaModelRunner::Finish() {
+  STRIDE_CHECK(!launched_.empty()) << "Finish() without a Launch()";
+  Launched step = std::move(launched_.front());
+  launched_.pop_front();
+  StepOutput result;
+  if (step.output == nullptr) return result;  // an empty step
+  const SchedulerOutput& output = *step.output;
+  const std::vector<LogitRow>& rows = step.rows;
+  const bool use_graph = step.use_graph;
+  const int num_seqs = static_cast<int>(output.chunks.size());
+  const size_t vocab = config_.vocab_size;
+  STRIDE_CUDA_CHECK(cudaEventSynchronize(done_[step.parity]));
   profile_.Mark(StepProfile::kSynced, stream_);
 
   result.chunks.resize(num_seqs);
@@ -665,8 +780,8 @@ StepOutput CudaModelRunner::Execute(const SchedulerOutput& output) {
     offset += output.chunks[c].num_new_tokens;
   }
   sampling::SamplerScratch scratch;
-  const float* logits = host_logits_.get<float>();
-  const auto* sampled = host_sampled_.get<kernels::SampledToken>();
+  const float* logits = host_logits_[step.parity].get<float>();
+  const auto* sampled = host_sampled_[step.parity].get<kernels::SampledToken>();
   for (size_t r = 0; r < rows.size(); ++r) {
     const LogitRow& row = rows[r];
     const ScheduledChunk& chunk = output.chunks[row.chunk];
@@ -681,6 +796,10 @@ StepOutput CudaModelRunner::Execute(const SchedulerOutput& output) {
           row.on_host
               ? sampling::RawTokenLogprob(row_logits, request.token_ids[position + 1], num_top)
               : ToTokenLogprob(sampled[logit_row], num_top));
+    } else if (auto early = step.host_sampled.find(static_cast<int>(r));
+               early != step.host_sampled.end()) {
+      out.sampled = true;  // sampled when the next step needed it (InFlightInput)
+      out.next_token = std::move(early->second);
     } else {
       out.sampled = true;
       out.next_token = row.on_host ? sampling::SampleToken(row_logits, request, scratch)

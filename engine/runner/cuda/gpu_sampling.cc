@@ -12,7 +12,7 @@ bool GpuCanSample(const scheduler::Request& request) {
          request.sampling.logprobs <= kernels::kMaxGpuTopLogprobs;
 }
 
-kernels::SampleRowParams SampleRowFor(const scheduler::Request& request) {
+kernels::SampleRowParams SampleRowFor(const scheduler::Request& request, int output_index) {
   const scheduler::SamplingParams& s = request.sampling;
   kernels::SampleRowParams row;
   row.num_top = std::max(0, s.logprobs);
@@ -26,7 +26,7 @@ kernels::SampleRowParams SampleRowFor(const scheduler::Request& request) {
   row.top_p = s.top_p;
   row.min_p = s.min_p;
   row.uniform =
-      sampling::SamplingUniform(request.seed, static_cast<uint64_t>(request.num_output_tokens()));
+      sampling::SamplingUniform(request.seed, static_cast<uint64_t>(output_index));
   return row;
 }
 

@@ -12,10 +12,11 @@ namespace stride::engine::runner::cuda {
 // True when the GPU sampler reproduces sampling::SampleToken for `request`'s next token.
 bool GpuCanSample(const scheduler::Request& request);
 
-// The knobs for sampling `request`'s next token (GpuCanSample must hold): greedy below
-// sampling::kGreedyTemperature (and for NaN), else the random path with the request's Philox
-// uniform for step num_output_tokens().
-kernels::SampleRowParams SampleRowFor(const scheduler::Request& request);
+// The knobs for sampling output number `output_index` of `request` (GpuCanSample must hold):
+// greedy below sampling::kGreedyTemperature (and for NaN), else the random path with the
+// request's Philox uniform for that step. The index is num_output_tokens(), or one more when
+// the step's input token is still being sampled (asynchronous scheduling).
+kernels::SampleRowParams SampleRowFor(const scheduler::Request& request, int output_index);
 
 // The knobs for reporting the raw log-prob of `token` and the `num_top` best (prompt log-probs;
 // num_top <= kMaxGpuTopLogprobs).

@@ -2,7 +2,8 @@
 // the copies and the graph or kernels, waiting for the device, turning results into the
 // StepOutput) and the device time between the metadata copy and the last result copy (CUDA
 // events). Off unless the environment sets STRIDE_CUDA_PROFILE; then the destructor prints
-// per-batch-size means to stderr.
+// per-batch-size means to stderr. Under asynchronous scheduling two steps' phases interleave and
+// the figures mean nothing: profile the synchronous loop.
 #pragma once
 
 #include <cuda_runtime.h>

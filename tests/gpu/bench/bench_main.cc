@@ -3,7 +3,7 @@
 // the model part short; `--offline=N[,IN,OUT]` runs only the engine throughput benchmark (N prompts
 // of IN tokens generating OUT, default 1000/1000; with `--max-num-seqs=K`,
 // `--max-num-batched-tokens=T`, `--gemm-candidates=N`, `--gemm-tuned-max-rows=M`,
-// `--gpu-memory-utilization=F` and `--fp8-kv-cache` for the engine);
+// `--gpu-memory-utilization=F`, `--fp8-kv-cache` and `--async-scheduling` for the engine);
 // `--breakdown` only the batch-1 step breakdown and the skinny-GEMM table
 // (decode_breakdown_bench.cc); `--decode-attention` or
 // `--prefill-attention` only that kernel's benchmark; `--gemm-tuning` the cuBLASLt heuristic
@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
       continue;
     }
     if (std::strcmp(argv[i], "--fp8-kv-cache") == 0) offline.fp8_kv_cache = true;
+    if (std::strcmp(argv[i], "--async-scheduling") == 0) offline.async_scheduling = true;
     if (std::strcmp(argv[i], "--kv-layout") == 0) {
       stride::testing::gpu::RunKvLayoutBenchmarks();
       return 0;

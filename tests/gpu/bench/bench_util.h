@@ -63,6 +63,7 @@ struct OfflineOptions {
   int gemm_tuned_max_rows = 512;      // ... of at most this many rows
   double gpu_memory_utilization = 0.9;
   bool fp8_kv_cache = false;          // --kv-cache-dtype fp8
+  bool async_scheduling = false;      // EngineOptions::async_scheduling
 };
 void RunOfflineBenchmark(const OfflineOptions& options);
 

@@ -27,6 +27,7 @@ void RunOfflineBenchmark(const OfflineOptions& offline) {
   options.max_num_seqs = offline.max_num_seqs;
   options.cuda_gemm_candidates = offline.gemm_candidates;
   options.cuda_gemm_tuned_max_rows = offline.gemm_tuned_max_rows;
+  options.async_scheduling = offline.async_scheduling;
   options.kv_cache_dtype = offline.fp8_kv_cache ? "fp8" : "auto";
   options.gpu_memory_utilization = offline.gpu_memory_utilization;
   const auto t_load = std::chrono::steady_clock::now();
@@ -98,7 +99,7 @@ void RunOfflineBenchmark(const OfflineOptions& offline) {
       offline.gpu_memory_utilization != OfflineOptions{}.gpu_memory_utilization
           ? absl::StrCat(", memory ", offline.gpu_memory_utilization)
           : "",
-      offline.fp8_kv_cache ? ", fp8 KV" : "");
+      offline.fp8_kv_cache ? ", fp8 KV" : "", offline.async_scheduling ? ", async" : "");
   Report("offline_output_tok_per_s", shape, output_tokens / seconds, "tok/s", 10000, "target");
 }
 

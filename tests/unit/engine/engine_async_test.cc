@@ -16,93 +16,18 @@
 namespace stride::engine {
 namespace {
 
-// Runs `requests` (all submitted at once) and returns each one's outputs per sequence.
-std::vector<std::vector<RequestOutput>> RunAll(Engine& engine,
-                                               const std::vector<GenerateRequest>& requests) {
-  std::vector<std::shared_ptr<RequestStream>> streams;
-  for (const GenerateRequest& r : requests) {
-    auto stream = engine.Submit(r);
-    EXPECT_TRUE(stream.ok()) << stream.status();
-    if (!stream.ok()) return {};
-    streams.push_back(*stream);
-  }
-  std::vector<std::vector<RequestOutput>> out;
-  for (size_t i = 0; i < streams.size(); ++i) {
-    out.push_back(Drain(*streams[i], requests[i].sampling.n));
-  }
-  return out;
-}
-
-void ExpectSameLogprobs(const std::vector<scheduler::TokenLogprob>& a,
-                        const std::vector<scheduler::TokenLogprob>& b, const std::string& what) {
-  ASSERT_EQ(a.size(), b.size()) << what;
-  for (size_t i = 0; i < a.size(); ++i) {
-    EXPECT_EQ(a[i].token_id, b[i].token_id) << what << " " << i;
-    EXPECT_EQ(a[i].logprob, b[i].logprob) << what << " " << i;
-    EXPECT_EQ(a[i].top, b[i].top) << what << " " << i;
-  }
-}
-
-void ExpectSameOutputs(const std::vector<std::vector<RequestOutput>>& sync,
-                       const std::vector<std::vector<RequestOutput>>& async) {
-  ASSERT_EQ(sync.size(), async.size());
-  for (size_t r = 0; r < sync.size(); ++r) {
-    ASSERT_EQ(sync[r].size(), async[r].size());
-    for (size_t i = 0; i < sync[r].size(); ++i) {
-      const std::string what = "request " + std::to_string(r) + " sequence " + std::to_string(i);
-      EXPECT_EQ(sync[r][i].token_ids, async[r][i].token_ids) << what;
-      EXPECT_EQ(sync[r][i].finish_reason, async[r][i].finish_reason) << what;
-      ExpectSameLogprobs(sync[r][i].logprobs, async[r][i].logprobs, what + " logprobs");
-      ExpectSameLogprobs(sync[r][i].prompt_logprobs, async[r][i].prompt_logprobs,
-                         what + " prompt logprobs");
-    }
-  }
-}
-
-// Greedy, seeded sampling with top-k / top-p and log-probs, n = 2 with penalties, logit bias and
-// min_tokens (the sampler's token history must include the token in flight), prompt log-probs,
-// and a stop token.
-std::vector<GenerateRequest> MixedRequests(int32_t stop_token) {
-  std::vector<GenerateRequest> requests;
-  requests.push_back(Request(20, 12));
-  GenerateRequest sampled = Request(45, 30);
-  sampled.sampling.temperature = 0.8f;
-  sampled.sampling.top_k = 20;
-  sampled.sampling.top_p = 0.9f;
-  sampled.sampling.seed = 11;
-  sampled.sampling.logprobs = 3;
-  requests.push_back(sampled);
-  GenerateRequest penalized = Request(7, 25);
-  penalized.sampling.temperature = 1.0f;
-  penalized.sampling.n = 2;
-  penalized.sampling.seed = 5;
-  penalized.sampling.repetition_penalty = 1.3f;
-  penalized.sampling.presence_penalty = 0.5f;
-  penalized.sampling.frequency_penalty = 0.2f;
-  penalized.sampling.logit_bias = {{10, 2.0f}};
-  penalized.sampling.min_tokens = 5;
-  requests.push_back(penalized);
-  GenerateRequest scored = Request(70, 10);
-  scored.sampling.prompt_logprobs = 2;
-  requests.push_back(scored);
-  GenerateRequest stopped = Request(30, 40);
-  stopped.sampling.stop_token_ids = {stop_token};
-  requests.push_back(stopped);
-  return requests;
-}
-
 TEST(EngineAsyncTest, OutputsEqualTheSynchronousLoop) {
   // The stop token: the 6th token the last request generates without one.
   LoadedEngine probe = MakeEngine();
-  const std::vector<RequestOutput> free_run = RunAll(*probe.engine, {Request(30, 40)})[0];
+  const std::vector<RequestOutput> free_run = RunStreams(*probe.engine, {Request(30, 40)})[0];
   ASSERT_EQ(free_run[0].token_ids.size(), 40u);
   const int32_t stop_token = free_run[0].token_ids[5];
 
   LoadedEngine sync = MakeEngine();
   LoadedEngine async = MakeEngine(/*num_kv_blocks=*/0, /*async_scheduling=*/true);
-  const auto a = RunAll(*sync.engine, MixedRequests(stop_token));
-  const auto b = RunAll(*async.engine, MixedRequests(stop_token));
-  ExpectSameOutputs(a, b);
+  const auto a = RunStreams(*sync.engine, MixedRequests(stop_token));
+  const auto b = RunStreams(*async.engine, MixedRequests(stop_token));
+  ExpectSameOutputs(a, b, /*logprob_tolerance=*/0);
   ASSERT_EQ(b.size(), 5u);
   EXPECT_EQ(b[4][0].finish_reason, FinishReason::kStop);
   EXPECT_LE(b[4][0].token_ids.size(), 6u);  // stops at the first occurrence
@@ -124,7 +49,8 @@ TEST(EngineAsyncTest, PreemptionOnATightPoolKeepsTheOutputs) {
   }
   LoadedEngine roomy = MakeEngine();
   LoadedEngine tight = MakeEngine(/*num_kv_blocks=*/24, /*async_scheduling=*/true);
-  ExpectSameOutputs(RunAll(*roomy.engine, requests), RunAll(*tight.engine, requests));
+  ExpectSameOutputs(RunStreams(*roomy.engine, requests), RunStreams(*tight.engine, requests),
+                    /*logprob_tolerance=*/0);
   const EngineStats s = WaitIdle(*tight.engine);
   EXPECT_GT(s.num_preemptions, 0) << "the pool was not tight enough";
   EXPECT_EQ(s.num_free_kv_blocks, s.num_total_kv_blocks);

@@ -1,8 +1,9 @@
-// Helpers for the engine tests: the tiny HuggingFace fixture on the CPU backend, requests,
-// draining streams.
+// Helpers for the engine tests (CPU, and the CUDA runner's in tests/gpu): the tiny HuggingFace
+// fixture, requests, draining streams, comparing two engines' outputs.
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -13,9 +14,13 @@
 
 namespace stride::engine {
 
-inline LoadedEngine MakeEngine(int num_kv_blocks = 0, bool async_scheduling = false) {
+inline LoadedEngine MakeEngine(int num_kv_blocks = 0, bool async_scheduling = false,
+                               const std::string& device = "cpu",
+                               const std::string& dtype = "auto") {
   EngineOptions options;
   options.model = std::string(STRIDE_SOURCE_DIR) + "/tests/fixtures/models/llama-gqa-llama3rope";
+  options.device = device;
+  options.dtype = dtype;
   options.max_num_seqs = 8;
   options.max_num_batched_tokens = 64;
   options.max_model_len = 512;
@@ -61,6 +66,97 @@ inline std::vector<RequestOutput> Drain(RequestStream& stream, int n) {
     }
   }
   return out;
+}
+
+// Runs `requests` (all submitted at once) and returns each one's outputs per sequence.
+inline std::vector<std::vector<RequestOutput>> RunStreams(Engine& engine,
+                                               const std::vector<GenerateRequest>& requests) {
+  std::vector<std::shared_ptr<RequestStream>> streams;
+  for (const GenerateRequest& r : requests) {
+    auto stream = engine.Submit(r);
+    EXPECT_TRUE(stream.ok()) << stream.status();
+    if (!stream.ok()) return {};
+    streams.push_back(*stream);
+  }
+  std::vector<std::vector<RequestOutput>> out;
+  for (size_t i = 0; i < streams.size(); ++i) {
+    out.push_back(Drain(*streams[i], requests[i].sampling.n));
+  }
+  return out;
+}
+
+// Equal token ids; log-probs equal (tolerance 0) or within `tolerance`.
+inline void ExpectSameLogprobs(const std::vector<scheduler::TokenLogprob>& a,
+                               const std::vector<scheduler::TokenLogprob>& b, double tolerance,
+                               const std::string& what) {
+  auto expect_close = [&](float x, float y, const std::string& where) {
+    if (tolerance == 0) {
+      EXPECT_EQ(x, y) << where;
+    } else {
+      EXPECT_NEAR(x, y, tolerance) << where;
+    }
+  };
+  ASSERT_EQ(a.size(), b.size()) << what;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const std::string where = what + " " + std::to_string(i);
+    EXPECT_EQ(a[i].token_id, b[i].token_id) << where;
+    expect_close(a[i].logprob, b[i].logprob, where);
+    ASSERT_EQ(a[i].top.size(), b[i].top.size()) << where;
+    for (size_t k = 0; k < a[i].top.size(); ++k) {
+      EXPECT_EQ(a[i].top[k].first, b[i].top[k].first) << where << " top " << k;
+      expect_close(a[i].top[k].second, b[i].top[k].second, where + " top");
+    }
+  }
+}
+
+inline void ExpectSameOutputs(const std::vector<std::vector<RequestOutput>>& sync,
+                              const std::vector<std::vector<RequestOutput>>& async,
+                              double logprob_tolerance) {
+  ASSERT_EQ(sync.size(), async.size());
+  for (size_t r = 0; r < sync.size(); ++r) {
+    ASSERT_EQ(sync[r].size(), async[r].size());
+    for (size_t i = 0; i < sync[r].size(); ++i) {
+      const std::string what = "request " + std::to_string(r) + " sequence " + std::to_string(i);
+      EXPECT_EQ(sync[r][i].token_ids, async[r][i].token_ids) << what;
+      EXPECT_EQ(sync[r][i].finish_reason, async[r][i].finish_reason) << what;
+      ExpectSameLogprobs(sync[r][i].logprobs, async[r][i].logprobs, logprob_tolerance,
+                         what + " logprobs");
+      ExpectSameLogprobs(sync[r][i].prompt_logprobs, async[r][i].prompt_logprobs,
+                         logprob_tolerance, what + " prompt logprobs");
+    }
+  }
+}
+
+// Greedy, seeded sampling with top-k / top-p and log-probs, n = 2 with penalties, logit bias and
+// min_tokens (the sampler's token history must include the token in flight), prompt log-probs,
+// and a stop token.
+inline std::vector<GenerateRequest> MixedRequests(int32_t stop_token) {
+  std::vector<GenerateRequest> requests;
+  requests.push_back(Request(20, 12));
+  GenerateRequest sampled = Request(45, 30);
+  sampled.sampling.temperature = 0.8f;
+  sampled.sampling.top_k = 20;
+  sampled.sampling.top_p = 0.9f;
+  sampled.sampling.seed = 11;
+  sampled.sampling.logprobs = 3;
+  requests.push_back(sampled);
+  GenerateRequest penalized = Request(7, 25);
+  penalized.sampling.temperature = 1.0f;
+  penalized.sampling.n = 2;
+  penalized.sampling.seed = 5;
+  penalized.sampling.repetition_penalty = 1.3f;
+  penalized.sampling.presence_penalty = 0.5f;
+  penalized.sampling.frequency_penalty = 0.2f;
+  penalized.sampling.logit_bias = {{10, 2.0f}};
+  penalized.sampling.min_tokens = 5;
+  requests.push_back(penalized);
+  GenerateRequest scored = Request(70, 10);
+  scored.sampling.prompt_logprobs = 2;
+  requests.push_back(scored);
+  GenerateRequest stopped = Request(30, 40);
+  stopped.sampling.stop_token_ids = {stop_token};
+  requests.push_back(stopped);
+  return requests;
 }
 
 }  // namespace stride::engine

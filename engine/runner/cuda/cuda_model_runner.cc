@@ -138,6 +138,7 @@ class CudaModelRunner : public ModelRunner {
   };
 
   void EnsureActivations(int num_tokens, int num_rows);
+  void DropGraphs();  // after a buffer a graph points at moved
   // The device sampler row (first) or, for a token sampled on the host, -1 and the token
   // (second) of the token in flight that `request`'s next input is.
   std::pair<int32_t, int32_t> InFlightInput(const scheduler::Request& request);
@@ -229,7 +230,15 @@ CudaModelRunner::CudaModelRunner(const model::ModelConfig& config,
   attention_scaling_ = rope.attention_scaling;
 }
 
+void CudaModelRunner::DropGraphs() {
+  // A step launched before (asynchronous scheduling) may still be running one of them.
+  STRIDE_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  for (auto& [key, exec] : graphs_) cudaGraphExecDestroy(exec);
+  graphs_.clear();
+}
+
 CudaModelRunner::~CudaModelRunner() {
+  cudaStreamSynchronize(stream_);
   for (auto& [key, exec] : graphs_) cudaGraphExecDestroy(exec);
   if (std::getenv("STRIDE_CUDA_PROFILE") != nullptr) {
     for (const kernels::GemmTuningRecord& r : gemm_->tuning_records()) {
@@ -277,10 +286,7 @@ void CudaModelRunner::EnsureActivations(int num_tokens, int num_rows) {
   // Only this launch's host buffers: the other pair may still receive a step in flight.
   host_logits_[parity_].Reserve(sizeof(float) * row_capacity_ * config_.vocab_size);
   host_sampled_[parity_].Reserve(sizeof(kernels::SampledToken) * row_capacity_);
-  if (moved) {  // captured graphs point at the old buffers
-    for (auto& [key, exec] : graphs_) cudaGraphExecDestroy(exec);
-    graphs_.clear();
-  }
+  if (moved) DropGraphs();  // captured graphs point at the old buffers
 }
 
 void CudaModelRunner::Gemm(const void* x, const void* w, void* y, int m, int n, int k,
@@ -593,10 +599,7 @@ void CudaModelRunner::Launch(const SchedulerOutput& output) {
   // Fill the staging copy of the metadata.
   EnsureActivations(l.num_tokens, std::max(1, l.num_rows));
   staging_[parity_].Reserve(l.total);  // graphs never read the staging buffer
-  if (meta_.Reserve(std::max<size_t>(l.total, 1 << 20))) {
-    for (auto& [key, exec] : graphs_) cudaGraphExecDestroy(exec);
-    graphs_.clear();
-  }
+  if (meta_.Reserve(std::max<size_t>(l.total, 1 << 20))) DropGraphs();
   char* host = staging_[parity_].get<char>();
   auto* slots = reinterpret_cast<int64_t*>(host + l.slots);
   auto* token_ids = reinterpret_cast<int32_t*>(host + l.token_ids);
@@ -691,10 +694,7 @@ void CudaModelRunner::Launch(const SchedulerOutput& output) {
           cudaMemsetAsync(split_counters_.get(), 0, split_counters_.bytes(), stream_));
       moved = true;
     }
-    if (moved) {
-      for (auto& [key, exec] : graphs_) cudaGraphExecDestroy(exec);
-      graphs_.clear();
-    }
+    if (moved) DropGraphs();
   }
 
   profile_.Mark(StepProfile::kMetaBuilt, stream_);

@@ -60,6 +60,9 @@ struct Request {
   // token_ids. Both are 0 whenever Schedule() follows the previous step's Update().
   int num_in_flight_tokens = 0;
   int num_pending_tokens = 0;
+  int num_in_flight_steps = 0;  // steps with a chunk of this request, not yet updated
+  // Steps in flight when it was preempted: their Updates skip its chunk, even if it runs again.
+  int num_stale_steps = 0;
 
   int num_tokens() const { return static_cast<int>(token_ids.size()); }
   int num_output_tokens() const { return num_tokens() - num_prompt_tokens; }

@@ -117,6 +117,8 @@ void Scheduler::Preempt(Request* victim, StepPlan* plan) {
   victim->num_computed_tokens = 0;
   victim->num_in_flight_tokens = 0;
   victim->num_pending_tokens = 0;
+  victim->num_stale_steps += victim->num_in_flight_steps;
+  victim->num_in_flight_steps = 0;
   victim->status = RequestStatus::kPreempted;
   ++victim->num_preemptions;
   ++num_preemptions_total_;
@@ -232,6 +234,7 @@ void Scheduler::Schedule(SchedulerOutput* out) {
     chunk.block_tables = kv_cache_->BlockTables(r.id);
     out->num_batched_tokens += p.num_new_tokens;
     p.request->num_in_flight_tokens += p.num_new_tokens;
+    ++p.request->num_in_flight_steps;
     if (chunk.sample) ++p.request->num_pending_tokens;
   }
   if (!out->chunks.empty()) ++steps_in_flight_;
@@ -263,9 +266,16 @@ std::vector<RequestUpdate> Scheduler::Update(const SchedulerOutput& output,
     const ChunkOutput& result = step.chunks[i];
     // The scheduler owns the request; the output only lends it to the runner as const.
     Request* r = const_cast<Request*>(chunk.request);
-    // Aborted, preempted or finished (by the step before, while this one was in flight) after
-    // Schedule(): nothing of this chunk counts.
+    // Preempted while this step was in flight (it may be running again since, from scratch):
+    // nothing of this chunk counts. Updates come in order, so its stale chunks come first.
+    if (r->num_stale_steps > 0) {
+      --r->num_stale_steps;
+      continue;
+    }
+    // Aborted or finished (by the step before, while this one was in flight) after Schedule():
+    // nothing of this chunk counts.
     if (r->status != RequestStatus::kRunning) continue;
+    --r->num_in_flight_steps;
     STRIDE_CHECK_EQ(result.request_id, r->id);
     STRIDE_CHECK_EQ(r->num_computed_tokens, chunk.num_computed_tokens)
         << "steps must be updated in the order they were scheduled";

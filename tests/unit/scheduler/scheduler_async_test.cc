@@ -177,5 +177,68 @@ INSTANTIATE_TEST_SUITE_P(
                       AsyncStressParams{SchedulerConfig::Policy::kFcfs, true, true},
                       AsyncStressParams{SchedulerConfig::Policy::kPriority, true, true}));
 
+// Many random workloads (seeded, so a failure reproduces): pool size, budget, chunking, policy,
+// sliding window, block size, arrivals while others run, stop tokens and shared prefixes all
+// vary. The asynchronous loop on the drawn pool must end every request as the synchronous loop
+// does on a roomy one.
+TEST(SchedulerAsyncRandomTest, RandomWorkloadsEndAsInTheSynchronousLoop) {
+  for (uint64_t seed = 1; seed <= 200; ++seed) {
+    uint64_t state = seed * 0x9E3779B97F4A7C15ULL;
+    auto next = [&state](int bound) {
+      state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+      return static_cast<int>((state >> 33) % bound);
+    };
+    const int block_size = 2 << next(3);  // 2, 4 or 8
+    const bool sliding = next(3) == 0;
+    const bool chunked = next(4) != 0;
+    SchedulerConfig config = SchedConfig(/*budget=*/chunked ? 8 + next(40) : 64,
+                                         /*max_num_seqs=*/1 + next(8), /*max_model_len=*/64);
+    config.policy = next(2) ? SchedulerConfig::Policy::kPriority : SchedulerConfig::Policy::kFcfs;
+    config.enable_chunked_prefill = chunked;
+    auto kv_config = [&](int num_blocks) {
+      kvcache::KvCacheConfig c = KvConfig(num_blocks, block_size);
+      c.groups.push_back({kvcache::AttentionKind::kFull, 0, {0}});
+      if (sliding) c.groups.push_back({kvcache::AttentionKind::kSlidingWindow, 5, {1}});
+      return c;
+    };
+    // Enough for the longest request (64 tokens) in every group, plus a random margin.
+    const int min_blocks = (sliding ? 2 : 1) * (64 / block_size + 2) + 1;
+    Harness tight(config, kv_config(min_blocks + next(3 * min_blocks)));
+    Harness roomy(config, kv_config(4000));
+    const int stop_every = 2 + next(6);
+    auto script = [stop_every](RequestId id, int k) {
+      return static_cast<int>(id) % stop_every == 0 && k == 2 ? kEos : DefaultScript(id, k);
+    };
+    tight.runner.set_script(script);
+    roomy.runner.set_script(script);
+    std::vector<int32_t> shared = PromptTokens(999, 32);
+    const int num_requests = 1 + next(24);
+    for (RequestId id = 1; id <= static_cast<RequestId>(num_requests); ++id) {
+      const int prompt_len = 1 + next(chunked ? 40 : 30);
+      const int max_tokens = 1 + next(20);
+      const int priority = next(3);
+      std::vector<int32_t> prompt;
+      if (next(3) == 0) prompt.assign(shared.begin(), shared.begin() + std::min(prompt_len, 32));
+      for (Harness* h : {&tight, &roomy}) {
+        auto r = h->MakeRequest(id, prompt_len, max_tokens, prompt);
+        r->priority = priority;
+        r->eos_token_ids = {kEos};
+        ASSERT_TRUE(h->scheduler.AddRequest(std::move(r)).ok()) << "seed " << seed << " id " << id;
+      }
+      for (int steps = next(3); steps > 0; --steps) {  // arrivals while others run
+        tight.StepAsync();
+        roomy.Step();
+      }
+    }
+    tight.RunToCompletionAsync(20000);
+    roomy.RunToCompletion(20000);
+    ASSERT_FALSE(tight.scheduler.HasUnfinished()) << "stuck, seed " << seed;
+    EXPECT_EQ(tight.outputs, roomy.outputs) << "seed " << seed;
+    EXPECT_EQ(tight.finish_reasons, roomy.finish_reasons) << "seed " << seed;
+    EXPECT_EQ(tight.kv.num_free_blocks(), tight.kv.num_total_blocks()) << "seed " << seed;
+    if (HasFailure()) return;
+  }
+}
+
 }  // namespace
 }  // namespace stride::scheduler::testing

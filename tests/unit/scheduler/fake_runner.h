@@ -75,6 +75,8 @@ class FakeRunner {
     if (end > r.num_tokens()) {  // a token in flight: only ever the input of a decode chunk
       ASSERT_EQ(chunk.num_new_tokens, 1) << "request " << r.id;
       ASSERT_EQ(end, r.num_tokens() + 1) << "request " << r.id;
+      // The step before samples it and this one samples the next: never in the synchronous loop.
+      ASSERT_GE(r.num_pending_tokens, 2) << "request " << r.id;
     }
     ASSERT_EQ(chunk.block_tables.size(), static_cast<size_t>(kv_->num_groups()));
     for (int g = 0; g < kv_->num_groups(); ++g) {

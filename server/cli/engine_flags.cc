@@ -12,7 +12,7 @@ ABSL_FLAG(int, max_num_seqs, 256, "requests running at once");
 ABSL_FLAG(bool, enable_chunked_prefill, true, "cut prompts into chunks (Sarathi-Serve)");
 ABSL_FLAG(bool, priority_scheduling, false, "schedule by request priority instead of arrival");
 ABSL_FLAG(bool, async_scheduling, false,
-          "plan the next engine step while the current one runs (CPU backend; CUDA: not yet)");
+          "plan the next engine step while the current one runs");
 ABSL_FLAG(int, block_size, 16, "tokens per KV-cache block");
 ABSL_FLAG(int, num_kv_blocks, 0, "KV-cache blocks; 0: derived from --kv-cache-memory-mb");
 ABSL_FLAG(int64_t, kv_cache_memory_mb, 256, "KV-cache memory when --num-kv-blocks is 0");

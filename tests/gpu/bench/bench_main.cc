@@ -8,7 +8,8 @@
 // (decode_breakdown_bench.cc); `--decode-attention` or
 // `--prefill-attention` only that kernel's benchmark; `--gemm-tuning` the cuBLASLt heuristic
 // against measured selection per Llama-8B shape (gemm_tuning_bench.cc); `--kv-layout` the
-// token-major vs head-major KV read probe (kv_layout_probe.cu).
+// token-major vs head-major KV read probe (kv_layout_probe.cu); `--overlap-probe` decode attention
+// of one half-batch beside the other half's projections on two streams (overlap_probe_bench.cc).
 #include <cstdio>
 #include <cstring>
 
@@ -35,6 +36,10 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--async-scheduling") == 0) offline.async_scheduling = true;
     if (std::strcmp(argv[i], "--kv-layout") == 0) {
       stride::testing::gpu::RunKvLayoutBenchmarks();
+      return 0;
+    }
+    if (std::strcmp(argv[i], "--overlap-probe") == 0) {
+      stride::testing::gpu::RunOverlapProbe();
       return 0;
     }
     if (std::strcmp(argv[i], "--gemm-tuning") == 0) {

@@ -52,6 +52,7 @@ void RunPrefillAttentionBenchmarks();
 void RunDecodeBreakdown();
 void RunGemmTuningBenchmarks();
 void RunKvLayoutBenchmarks();
+void RunOverlapProbe();
 void RunModelBenchmarks(bool quick);
 struct OfflineOptions {
   int num_prompts = 1000;

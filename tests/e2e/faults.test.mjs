@@ -1,5 +1,6 @@
-// Faults: clients that disconnect (queued, mid-prefill, mid-decode, n > 1, 200 at once) get their
-// engine requests aborted and their KV blocks freed without changing other clients' outputs;
+// Faults: clients that disconnect (queued, mid-prefill, mid-decode, n > 1, 200 at once; with the
+// ordinary and the asynchronous engine loop) get their engine requests aborted and their KV
+// blocks freed without changing other clients' outputs;
 // SIGTERM drains in-flight requests while new ones get 503, then the server exits 0.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -30,54 +31,57 @@ function abortAfter(server, body, ms) {
   return sleep(ms).then(() => controller.abort()).then(() => done);
 }
 
-describe('disconnects', () => {
-  let server;
-  let baseline;
-  before(async () => {
-    server = await Server.start();
-    baseline = await server.metric('stride:kv_free_blocks');
-  });
-  after(async () => { assert.equal(await server.stop(), 0); });
+// The same with asynchronous scheduling, where an aborted request may still have a step in flight.
+for (const extra of [[], ['--async-scheduling']]) {
+  describe(`disconnects${extra.length ? ' (async scheduling)' : ''}`, () => {
+    let server;
+    let baseline;
+    before(async () => {
+      server = await Server.start(extra);
+      baseline = await server.metric('stride:kv_free_blocks');
+    });
+    after(async () => { assert.equal(await server.stop(), 0); });
 
-  test('disconnects mid-prefill, mid-decode and with n > 1 leave other outputs unchanged', async () => {
-    const reference = { model: MODEL, prompt: 'A steady reference request', max_tokens: 24,
-      temperature: 0.7, seed: 11, ignore_eos: true };
-    const client = server.client();
-    const expected = (await client.completions.create(reference)).choices[0].text;
-    const abortedBefore = await server.metric('stride:requests_total{model_name="tiny",outcome="aborted"}');
+    test('disconnects mid-prefill, mid-decode and with n > 1 leave other outputs unchanged', async () => {
+      const reference = { model: MODEL, prompt: 'A steady reference request', max_tokens: 24,
+        temperature: 0.7, seed: 11, ignore_eos: true };
+      const client = server.client();
+      const expected = (await client.completions.create(reference)).choices[0].text;
+      const abortedBefore = await server.metric('stride:requests_total{model_name="tiny",outcome="aborted"}');
 
-    const running = client.completions.create(reference);
-    const long = { model: MODEL, prompt: 'disrupt', max_tokens: 200, ignore_eos: true };
-    const streams = await Promise.all([
-      openStream(server, long),
-      openStream(server, { ...long, n: 4 }, 5),
-      openStream(server, { ...long, logprobs: 5 }),
-    ]);
-    const midPrefill = abortAfter(server, { ...long, prompt: Array(200).fill(1234) }, 1);
-    const midDecode = abortAfter(server, long, 30);
-    for (const s of streams) s.abort();
-    await Promise.all([midPrefill, midDecode]);
-    assert.equal((await running).choices[0].text, expected);
-    await server.waitKvBaseline(baseline);
-    assert.equal((await fetch(`${server.url}/health`)).status, 200);
-    const abortedAfter = await server.metric('stride:requests_total{model_name="tiny",outcome="aborted"}');
-    assert.ok(abortedAfter - abortedBefore >= 4, `aborted ${abortedBefore} -> ${abortedAfter}`);
-  });
+      const running = client.completions.create(reference);
+      const long = { model: MODEL, prompt: 'disrupt', max_tokens: 200, ignore_eos: true };
+      const streams = await Promise.all([
+        openStream(server, long),
+        openStream(server, { ...long, n: 4 }, 5),
+        openStream(server, { ...long, logprobs: 5 }),
+      ]);
+      const midPrefill = abortAfter(server, { ...long, prompt: Array(200).fill(1234) }, 1);
+      const midDecode = abortAfter(server, long, 30);
+      for (const s of streams) s.abort();
+      await Promise.all([midPrefill, midDecode]);
+      assert.equal((await running).choices[0].text, expected);
+      await server.waitKvBaseline(baseline);
+      assert.equal((await fetch(`${server.url}/health`)).status, 200);
+      const abortedAfter = await server.metric('stride:requests_total{model_name="tiny",outcome="aborted"}');
+      assert.ok(abortedAfter - abortedBefore >= 4, `aborted ${abortedBefore} -> ${abortedAfter}`);
+    });
 
-  test('200 clients disconnect mid-stream; the next request completes in under 5 s', async () => {
-    const long = { model: MODEL, prompt: 'many clients', max_tokens: 200, ignore_eos: true };
-    const streams = await Promise.all(Array.from({ length: 200 }, () => openStream(server, long)));
-    for (const s of streams) s.abort();
-    const start = Date.now();
-    const r = await server.client().completions.create({ model: MODEL, prompt: 'after the storm',
-      max_tokens: 16, ignore_eos: true });
-    const elapsed = Date.now() - start;
-    assert.equal(r.usage.completion_tokens, 16);
-    assert.ok(elapsed < 5000, `took ${elapsed} ms`);
-    await server.waitKvBaseline(baseline);
-    assert.equal((await fetch(`${server.url}/health`)).status, 200);
+    test('200 clients disconnect mid-stream; the next request completes in under 5 s', async () => {
+      const long = { model: MODEL, prompt: 'many clients', max_tokens: 200, ignore_eos: true };
+      const streams = await Promise.all(Array.from({ length: 200 }, () => openStream(server, long)));
+      for (const s of streams) s.abort();
+      const start = Date.now();
+      const r = await server.client().completions.create({ model: MODEL, prompt: 'after the storm',
+        max_tokens: 16, ignore_eos: true });
+      const elapsed = Date.now() - start;
+      assert.equal(r.usage.completion_tokens, 16);
+      assert.ok(elapsed < 5000, `took ${elapsed} ms`);
+      await server.waitKvBaseline(baseline);
+      assert.equal((await fetch(`${server.url}/health`)).status, 200);
+    });
   });
-});
+}
 
 describe('queued disconnects', () => {
   let server;

@@ -38,10 +38,10 @@ struct EngineOptions {
   // element type. fp8 halves the KV bytes (twice the cached tokens, about half the decode
   // attention traffic) at a per-tensor scale of 1.
   std::string kv_cache_dtype = "auto";
-  bool enable_cuda_graphs = true;
-  int cuda_gemm_candidates = 1;  // cuBLASLt algorithms timed per decode GEMM shape (1: heuristic)
   // Plan step N+1 while step N runs (EngineConfig::async_scheduling).
   bool async_scheduling = false;
+  bool enable_cuda_graphs = true;
+  int cuda_gemm_candidates = 1;  // cuBLASLt algorithms timed per decode GEMM shape (1: heuristic)
   int cuda_gemm_tuned_max_rows = 512;  // ... for shapes of at most this many rows
 };
 

@@ -55,9 +55,10 @@ struct Request {
   RequestStatus status = RequestStatus::kWaiting;
   FinishReason finish_reason = FinishReason::kNone;
   int num_preemptions = 0;
-  // Scheduled in steps whose Update() has not run yet (asynchronous scheduling: the next step is
-  // planned while the last one runs), and how many of those steps sample a token not yet in
-  // token_ids. Both are 0 whenever Schedule() follows the previous step's Update().
+  // Asynchronous scheduling (the next step is planned while the last one runs): tokens scheduled
+  // in steps whose Update() has not run yet, and how many of those steps sample a token not yet
+  // in token_ids. These and the two step counts below are 0 whenever Schedule() follows the
+  // previous step's Update().
   int num_in_flight_tokens = 0;
   int num_pending_tokens = 0;
   int num_in_flight_steps = 0;  // steps with a chunk of this request, not yet updated

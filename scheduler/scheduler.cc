@@ -205,10 +205,7 @@ void Scheduler::Schedule(SchedulerOutput* out) {
       if (plan.budget == 0) break;
       if (r->status != RequestStatus::kRunning) continue;
       // Its token in flight will end it by length: nothing more to compute.
-      if (r->num_output_tokens() + r->num_pending_tokens >= r->sampling.max_tokens ||
-          r->num_expected_tokens() >= config_.max_model_len) {
-        continue;
-      }
+      if (ReachesLengthLimit(*r, r->num_pending_tokens, config_.max_model_len)) continue;
       const int remaining = r->num_expected_tokens() - r->num_scheduled_tokens();
       if ((remaining == 1) != decode_pass) continue;
       ScheduleRunning(r, std::min(remaining, plan.budget), &plan);

@@ -11,4 +11,8 @@ namespace stride::scheduler {
 // kLength, kStop, or kNone to continue.
 FinishReason CheckStop(const Request& request, int max_model_len);
 
+// True when max_tokens or max_model_len is reached once `num_extra_tokens` more tokens (being
+// sampled, under asynchronous scheduling) are appended: CheckStop's length test.
+bool ReachesLengthLimit(const Request& request, int num_extra_tokens, int max_model_len);
+
 }  // namespace stride::scheduler

@@ -14,8 +14,10 @@
 
 namespace stride::testing::gpu {
 
-// Median milliseconds of `fn` (launches on the default stream) over `iterations` runs.
-inline double MedianMs(const std::function<void()>& fn, int warmup = 3, int iterations = 20) {
+// Median milliseconds of `fn` (launches on `stream`, the default one unless given; it may fork to
+// other streams and join back) over `iterations` runs.
+inline double MedianMs(const std::function<void()>& fn, int warmup = 3, int iterations = 20,
+                       cudaStream_t stream = nullptr) {
   for (int i = 0; i < warmup; ++i) fn();
   GPU_CHECK(cudaDeviceSynchronize());
   cudaEvent_t start, stop;
@@ -23,9 +25,9 @@ inline double MedianMs(const std::function<void()>& fn, int warmup = 3, int iter
   GPU_CHECK(cudaEventCreate(&stop));
   std::vector<double> times;
   for (int i = 0; i < iterations; ++i) {
-    GPU_CHECK(cudaEventRecord(start));
+    GPU_CHECK(cudaEventRecord(start, stream));
     fn();
-    GPU_CHECK(cudaEventRecord(stop));
+    GPU_CHECK(cudaEventRecord(stop, stream));
     GPU_CHECK(cudaEventSynchronize(stop));
     float ms = 0;
     GPU_CHECK(cudaEventElapsedTime(&ms, start, stop));

@@ -27,28 +27,6 @@ constexpr int kSeqs = 192, kContext = 1536;
 constexpr int kHeads = 32, kKvHeads = 8, kDim = 128, kBlock = 16;
 constexpr int kHidden = 4096, kFfn = 14336, kQkv = 6144;
 
-// Median ms of `body`, which launches on `a` (and may fork to `b` and join back).
-double StreamMs(cudaStream_t a, const std::function<void()>& body) {
-  cudaEvent_t start, stop;
-  GPU_CHECK(cudaEventCreate(&start));
-  GPU_CHECK(cudaEventCreate(&stop));
-  std::vector<double> times;
-  for (int i = 0; i < 23; ++i) {
-    GPU_CHECK(cudaEventRecord(start, a));
-    body();
-    GPU_CHECK(cudaEventRecord(stop, a));
-    GPU_CHECK(cudaEventSynchronize(stop));
-    float ms = 0;
-    GPU_CHECK(cudaEventElapsedTime(&ms, start, stop));
-    if (i >= 3) times.push_back(ms);  // warm-up
-  }
-  GPU_CHECK(cudaGetLastError());
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
-}
-
 }  // namespace
 
 void RunOverlapProbe() {
@@ -124,22 +102,26 @@ void RunOverlapProbe() {
   // `first` on s1 and `second` on s2, launched together; s1 waits for s2 at the end.
   auto together = [&](const std::function<void(cudaStream_t)>& first,
                       const std::function<void(cudaStream_t)>& second) {
-    return StreamMs(s1, [&] {
-      GPU_CHECK(cudaEventRecord(fork, s1));
-      GPU_CHECK(cudaStreamWaitEvent(s2, fork));
-      first(s1);
-      second(s2);
-      GPU_CHECK(cudaEventRecord(join, s2));
-      GPU_CHECK(cudaStreamWaitEvent(s1, join));
-    });
+    return MedianMs(
+        [&] {
+          GPU_CHECK(cudaEventRecord(fork, s1));
+          GPU_CHECK(cudaStreamWaitEvent(s2, fork));
+          first(s1);
+          second(s2);
+          GPU_CHECK(cudaEventRecord(join, s2));
+          GPU_CHECK(cudaStreamWaitEvent(s1, join));
+        },
+        3, 20, s1);
   };
 
-  const double attn_ms = StreamMs(s1, [&] { attention(s1); });
-  const double proj_ms = StreamMs(s1, [&] { project(s1); });
-  const double serial_ms = StreamMs(s1, [&] {
-    attention(s1);
-    project(s1);
-  });
+  const double attn_ms = MedianMs([&] { attention(s1); }, 3, 20, s1);
+  const double proj_ms = MedianMs([&] { project(s1); }, 3, 20, s1);
+  const double serial_ms = MedianMs(
+      [&] {
+        attention(s1);
+        project(s1);
+      },
+      3, 20, s1);
   const double attn_first_ms = together(attention, project);
   const double proj_first_ms = together(project, attention);
   const double kv_bytes = 2.0 * kSeqs * kContext * kKvHeads * kDim * 2;

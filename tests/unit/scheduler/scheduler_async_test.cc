@@ -108,7 +108,7 @@ TEST(SchedulerAsyncTest, PreemptionWithAStepInFlightResamplesTheSameTokens) {
 }
 
 // The preemption test's pseudo-random load on a tight pool, scheduled asynchronously, with stop
-// tokens and aborts: every request ends as in the synchronous loop on a roomy pool.
+// tokens: every request ends as in the synchronous loop on a roomy pool.
 struct AsyncStressParams {
   SchedulerConfig::Policy policy;
   bool chunked;
@@ -123,25 +123,17 @@ TEST_P(SchedulerAsyncStressTest, OutputsEqualTheSynchronousLoops) {
                                        /*max_model_len=*/64);
   config.policy = p.policy;
   config.enable_chunked_prefill = p.chunked;
-  auto kv_config = [&](int num_blocks) {
-    kvcache::KvCacheConfig c = KvConfig(num_blocks, 4);
-    c.groups.push_back({kvcache::AttentionKind::kFull, 0, {0}});
-    if (p.sliding) c.groups.push_back({kvcache::AttentionKind::kSlidingWindow, 6, {1}});
-    return c;
-  };
-  Harness tight(config, kv_config(p.sliding ? 26 : 17));
-  Harness roomy(config, kv_config(400));
+  const int window = p.sliding ? 6 : 0;
+  Harness tight(config, FullAndWindowKvConfig(p.sliding ? 26 : 17, 4, window));
+  Harness roomy(config, FullAndWindowKvConfig(400, 4, window));
   // Every fifth request stops at its fourth output (EOS), unless max_tokens ends it first.
   auto script = [](RequestId id, int k) {
     return id % 5 == 0 && k == 3 ? kEos : DefaultScript(id, k);
   };
   tight.runner.set_script(script);
   roomy.runner.set_script(script);
-  uint64_t state = 777;
-  auto next = [&state](int bound) {
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return static_cast<int>((state >> 33) % bound);
-  };
+  Lcg lcg(777);
+  auto next = [&lcg](int bound) { return lcg.Next(bound); };
   std::vector<int32_t> shared = PromptTokens(999, 24);
   for (RequestId id = 1; id <= 40; ++id) {
     const int prompt_len = 1 + next(40);
@@ -183,11 +175,8 @@ INSTANTIATE_TEST_SUITE_P(
 // does on a roomy one.
 TEST(SchedulerAsyncRandomTest, RandomWorkloadsEndAsInTheSynchronousLoop) {
   for (uint64_t seed = 1; seed <= 200; ++seed) {
-    uint64_t state = seed * 0x9E3779B97F4A7C15ULL;
-    auto next = [&state](int bound) {
-      state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-      return static_cast<int>((state >> 33) % bound);
-    };
+    Lcg lcg(seed * 0x9E3779B97F4A7C15ULL);
+    auto next = [&lcg](int bound) { return lcg.Next(bound); };
     const int block_size = 2 << next(3);  // 2, 4 or 8
     const bool sliding = next(3) == 0;
     const bool chunked = next(4) != 0;
@@ -196,10 +185,7 @@ TEST(SchedulerAsyncRandomTest, RandomWorkloadsEndAsInTheSynchronousLoop) {
     config.policy = next(2) ? SchedulerConfig::Policy::kPriority : SchedulerConfig::Policy::kFcfs;
     config.enable_chunked_prefill = chunked;
     auto kv_config = [&](int num_blocks) {
-      kvcache::KvCacheConfig c = KvConfig(num_blocks, block_size);
-      c.groups.push_back({kvcache::AttentionKind::kFull, 0, {0}});
-      if (sliding) c.groups.push_back({kvcache::AttentionKind::kSlidingWindow, 5, {1}});
-      return c;
+      return FullAndWindowKvConfig(num_blocks, block_size, sliding ? 5 : 0);
     };
     // Enough for the longest request (64 tokens) in every group, plus a random margin.
     const int min_blocks = (sliding ? 2 : 1) * (64 / block_size + 2) + 1;

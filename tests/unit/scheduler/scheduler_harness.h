@@ -2,6 +2,7 @@
 // ran which chunk, so tests can assert the schedule iteration by iteration.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <numeric>
@@ -40,6 +41,27 @@ inline kvcache::KvCacheConfig KvConfig(int num_blocks, int block_size = 16) {
   config.block_size = block_size;
   return config;
 }
+
+// One full-attention group, plus a sliding-window group (layer 1) when `window` > 0.
+inline kvcache::KvCacheConfig FullAndWindowKvConfig(int num_blocks, int block_size, int window) {
+  kvcache::KvCacheConfig c = KvConfig(num_blocks, block_size);
+  c.groups.push_back({kvcache::AttentionKind::kFull, 0, {0}});
+  if (window > 0) c.groups.push_back({kvcache::AttentionKind::kSlidingWindow, window, {1}});
+  return c;
+}
+
+// The randomized tests' deterministic draws (a 64-bit LCG): Next(bound) is in [0, bound).
+class Lcg {
+ public:
+  explicit Lcg(uint64_t seed) : state_(seed) {}
+  int Next(int bound) {
+    state_ = state_ * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<int>((state_ >> 33) % bound);
+  }
+
+ private:
+  uint64_t state_;
+};
 
 inline SchedulerConfig SchedConfig(int budget, int max_num_seqs = 8, int max_model_len = 4096) {
   SchedulerConfig config;

@@ -191,19 +191,11 @@ TEST_P(SchedulerStressTest, EveryRequestFinishesWithItsScriptedTokens) {
                                        /*max_model_len=*/64);
   config.policy = p.policy;
   config.enable_chunked_prefill = p.chunked;
-  auto kv_config = [&](int num_blocks) {
-    kvcache::KvCacheConfig c = KvConfig(num_blocks, 4);
-    c.groups.push_back({kvcache::AttentionKind::kFull, 0, {0}});
-    if (p.sliding) c.groups.push_back({kvcache::AttentionKind::kSlidingWindow, 6, {1}});
-    return c;
-  };
-  Harness tight(config, kv_config(p.sliding ? 26 : 17));
-  Harness roomy(config, kv_config(400));
-  uint64_t state = 12345;
-  auto next = [&state](int bound) {
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return static_cast<int>((state >> 33) % bound);
-  };
+  const int window = p.sliding ? 6 : 0;
+  Harness tight(config, FullAndWindowKvConfig(p.sliding ? 26 : 17, 4, window));
+  Harness roomy(config, FullAndWindowKvConfig(400, 4, window));
+  Lcg lcg(12345);
+  auto next = [&lcg](int bound) { return lcg.Next(bound); };
   std::vector<int32_t> shared = PromptTokens(999, 24);
   std::map<RequestId, int> max_tokens;
   for (RequestId id = 1; id <= 40; ++id) {

@@ -123,6 +123,8 @@ absl::StatusOr<std::unique_ptr<runner::ModelRunner>> CreateRunner(
     cuda_options.kv_dtype = CudaDtype(precision.kv_cache_dtype);
     cuda_options.gemm_candidates = options.cuda_gemm_candidates;
     cuda_options.gemm_tuned_max_rows = options.cuda_gemm_tuned_max_rows;
+    cuda_options.max_num_seqs = options.max_num_seqs;
+    cuda_options.max_num_batched_tokens = options.max_num_batched_tokens;
     return runner::cuda::CreateCudaModelRunner(config, weights, kv, cuda_options);
   }
 #endif

@@ -110,6 +110,9 @@ std::unique_ptr<engine::Engine> MakeCudaEngine(const Param& param, int token_bud
   options.enable_cuda_graphs = param.cuda_graphs;
   options.dtype = param.dtype;
   options.kv_dtype = param.fp8_kv ? kernels::DType::kFP8E4M3 : param.dtype;
+  // Buffers sized up front, as CreateEngine does (the float32 and async tests grow them).
+  options.max_num_seqs = engine_config.scheduler.max_num_seqs;
+  options.max_num_batched_tokens = token_budget;
   auto runner = engine::runner::cuda::CreateCudaModelRunner(*config, *weights,
                                                             engine_config.kv_cache, options);
   EXPECT_TRUE(runner.ok()) << runner.status();

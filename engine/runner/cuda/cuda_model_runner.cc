@@ -20,6 +20,7 @@
 #include "engine/runner/cuda/device_buffer.h"
 #include "engine/runner/cuda/gpu_sampling.h"
 #include "engine/runner/cuda/step_profile.h"
+#include "engine/runner/cuda/step_trace.h"
 #include "engine/runner/kv_cache_spec.h"
 #include "engine/sampling/logprobs.h"
 #include "engine/sampling/sampler.h"
@@ -138,6 +139,11 @@ class CudaModelRunner : public ModelRunner {
   };
 
   void EnsureActivations(int num_tokens, int num_rows);
+  // Sizes every per-step buffer for options_.max_num_seqs / max_num_batched_tokens, when given.
+  void ReserveForLimits();
+  // The decode kernel's split workspace and counters for `num_decode` rows and `splits`; true
+  // when a buffer a graph points at moved.
+  bool EnsureDecodeBuffers(int num_decode, int splits);
   void DropGraphs();  // after a buffer a graph points at moved
   // The device sampler row (first) or, for a token sampled on the host, -1 and the token
   // (second) of the token in flight that `request`'s next input is.
@@ -193,6 +199,8 @@ class CudaModelRunner : public ModelRunner {
   // the next step reads a decode input that is still in flight.
   absl::flat_hash_map<scheduler::RequestId, int32_t> sample_row_of_;
   StepProfile profile_;
+  StepTrace trace_;
+  long num_launches_ = 0;
 
   std::map<std::pair<int, int>, cudaGraphExec_t> graphs_;  // (batch bucket, width) -> graph
 };
@@ -228,9 +236,59 @@ CudaModelRunner::CudaModelRunner(const model::ModelConfig& config,
   STRIDE_CUDA_CHECK(cudaMemcpy(inv_freq_.get(), rope.inv_freq.data(),
                                sizeof(float) * rope.inv_freq.size(), cudaMemcpyHostToDevice));
   attention_scaling_ = rope.attention_scaling;
+  ReserveForLimits();
+}
+
+void CudaModelRunner::ReserveForLimits() {
+  if (options_.max_num_seqs <= 0 || options_.max_num_batched_tokens <= 0) return;
+  // A graph step has GraphBucket(sequences) token and logit rows; an eager one at most the budget
+  // in tokens and one sampling row per sequence (prompt log-prob rows may still grow the rows).
+  const int graph_rows = options_.enable_cuda_graphs
+                             ? GraphBucket(std::min(options_.max_num_seqs, options_.max_graph_batch))
+                             : 0;
+  const int rows = std::max(options_.max_num_seqs, graph_rows);
+  const int tokens = std::max(options_.max_num_batched_tokens, graph_rows);
+  for (int parity : {1, 0}) {  // EnsureActivations reserves the current parity's host buffers
+    parity_ = parity;
+    EnsureActivations(tokens, rows);
+  }
+  // The decode kernel's workspace at the longest context the pool can hold, for every batch.
+  const int max_context = RoundUpPow2(kv_.num_blocks, 16) * kv_.block_size;
+  size_t workspace = 0;
+  int widest = 1;
+  for (int n = 1; n <= rows; ++n) {
+    const int splits =
+        kernels::ChoosePagedDecodeSplits(n, config_.num_kv_heads, max_context, num_sms_);
+    const size_t bytes =
+        kernels::PagedDecodeWorkspaceBytes(n, config_.num_heads, config_.head_dim, splits);
+    if (bytes > workspace) {
+      workspace = bytes;
+      widest = n;
+    }
+  }
+  EnsureDecodeBuffers(rows, 1);
+  EnsureDecodeBuffers(widest, kernels::ChoosePagedDecodeSplits(widest, config_.num_kv_heads,
+                                                                max_context, num_sms_));
+}
+
+bool CudaModelRunner::EnsureDecodeBuffers(int num_decode, int splits) {
+  // Both grow to powers of two: a batch that grows step by step reallocates them a few times,
+  // not at every step.
+  const size_t bytes = kernels::PagedDecodeWorkspaceBytes(num_decode, config_.num_heads,
+                                                          config_.head_dim, splits);
+  bool moved = bytes > 0 && decode_workspace_.Reserve(std::bit_ceil(bytes));
+  const size_t counter_bytes =
+      sizeof(int32_t) * static_cast<size_t>(num_decode) * config_.num_kv_heads;
+  if (split_counters_.Reserve(std::bit_ceil(counter_bytes))) {
+    // Every completed decode launch leaves the counters at zero again; they start there.
+    STRIDE_CUDA_CHECK(cudaMemsetAsync(split_counters_.get(), 0, split_counters_.bytes(), stream_));
+    moved = true;
+  }
+  return moved;
 }
 
 void CudaModelRunner::DropGraphs() {
+  trace_.Note("drains the stream to drop the graphs", num_launches_);
   // A step launched before (asynchronous scheduling) may still be running one of them.
   STRIDE_CUDA_CHECK(cudaStreamSynchronize(stream_));
   for (auto& [key, exec] : graphs_) cudaGraphExecDestroy(exec);
@@ -513,6 +571,7 @@ std::pair<int32_t, int32_t> CudaModelRunner::InFlightInput(const scheduler::Requ
   // request's history is the one Finish would see: the step before it is updated already.
   Launched& last = launched_.back();
   const int r = -it->second - 1;  // its index in last.rows
+  trace_.Note("Launch waits for a host-sampled input", num_launches_);
   STRIDE_CUDA_CHECK(cudaEventSynchronize(done_[last.parity]));
   const size_t vocab = config_.vocab_size;
   const size_t logit_row = last.use_graph ? last.rows[r].row : r;
@@ -528,6 +587,8 @@ std::pair<int32_t, int32_t> CudaModelRunner::InFlightInput(const scheduler::Requ
 void CudaModelRunner::Launch(const SchedulerOutput& output) {
   // Two launches alternate the host buffers: a third would overwrite the first's results.
   STRIDE_CHECK_LT(launched_.size(), 2u) << "at most one step in flight before the next launch";
+  ++num_launches_;
+  trace_.Note("Launch starts", num_launches_);
   if (output.chunks.empty()) {
     sample_row_of_.clear();
     launched_.push_back(Launched{});
@@ -598,8 +659,10 @@ void CudaModelRunner::Launch(const SchedulerOutput& output) {
 
   // Fill the staging copy of the metadata.
   EnsureActivations(l.num_tokens, std::max(1, l.num_rows));
-  staging_[parity_].Reserve(l.total);  // graphs never read the staging buffer
-  if (meta_.Reserve(std::max<size_t>(l.total, 1 << 20))) DropGraphs();
+  // Powers of two, so that a growing batch reallocates them rarely (freeing pinned memory waits
+  // for the device).
+  staging_[parity_].Reserve(std::bit_ceil(l.total));  // graphs never read the staging buffer
+  if (meta_.Reserve(std::max<size_t>(std::bit_ceil(l.total), 1 << 20))) DropGraphs();
   char* host = staging_[parity_].get<char>();
   auto* slots = reinterpret_cast<int64_t*>(host + l.slots);
   auto* token_ids = reinterpret_cast<int32_t*>(host + l.token_ids);
@@ -683,18 +746,7 @@ void CudaModelRunner::Launch(const SchedulerOutput& output) {
     const int decode_context = use_graph ? l.width * bs : max_context;
     step.decode_splits = kernels::ChoosePagedDecodeSplits(step.num_decode, config_.num_kv_heads,
                                                           decode_context, num_sms_);
-    const size_t bytes = kernels::PagedDecodeWorkspaceBytes(step.num_decode, config_.num_heads,
-                                                            config_.head_dim, step.decode_splits);
-    bool moved = bytes > 0 && decode_workspace_.Reserve(bytes);
-    const size_t counter_bytes =
-        sizeof(int32_t) * static_cast<size_t>(step.num_decode) * config_.num_kv_heads;
-    if (split_counters_.Reserve(counter_bytes)) {
-      // Every completed decode launch leaves the counters at zero again; they start there.
-      STRIDE_CUDA_CHECK(
-          cudaMemsetAsync(split_counters_.get(), 0, split_counters_.bytes(), stream_));
-      moved = true;
-    }
-    if (moved) DropGraphs();
+    if (EnsureDecodeBuffers(step.num_decode, step.decode_splits)) DropGraphs();
   }
 
   profile_.Mark(StepProfile::kMetaBuilt, stream_);
@@ -756,6 +808,7 @@ void CudaModelRunner::Launch(const SchedulerOutput& output) {
   launched.parity = parity_;
   launched_.push_back(std::move(launched));
   parity_ ^= 1;
+  trace_.Note("Launch returns", num_launches_);
 }
 
 StepOutput CudaModelRunner::Finish() {
@@ -769,7 +822,9 @@ StepOutput CudaModelRunner::Finish() {
   const bool use_graph = step.use_graph;
   const int num_seqs = static_cast<int>(output.chunks.size());
   const size_t vocab = config_.vocab_size;
+  trace_.Note("Finish waits for the oldest step", num_launches_);
   STRIDE_CUDA_CHECK(cudaEventSynchronize(done_[step.parity]));
+  trace_.Note("Finish has its results", num_launches_);
   profile_.Mark(StepProfile::kSynced, stream_);
 
   result.chunks.resize(num_seqs);

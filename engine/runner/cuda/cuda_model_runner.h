@@ -45,6 +45,11 @@ struct CudaRunnerOptions {
   // ~2 s of a 100 s run (round 10).
   int gemm_candidates = 1;
   int gemm_tuned_max_rows = 512;
+  // The scheduler's limits (0: not known). The runner sizes its buffers for them when it starts,
+  // so no step has to grow one: a growth drains the stream (a step in flight under asynchronous
+  // scheduling included) and drops the captured graphs. Without them buffers grow on demand.
+  int max_num_seqs = 0;
+  int max_num_batched_tokens = 0;
 };
 
 // OK when the CUDA backend can page its KV cache in blocks of `block_size` tokens: a power of two

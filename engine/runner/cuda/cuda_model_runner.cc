@@ -539,6 +539,7 @@ void CudaModelRunner::Forward(const StepView& step) {
     GateUpSilu(layer, n);
     Gemm(act_.get(), w.down_proj, sublayer_out_.get(), n, hidden, ffn);
   }
+  trace_.Note("every layer queued", num_launches_);
   // Final residual add and norm, only for the rows that need logits.
   norm.add = sublayer_out_.get();
   norm.add_bias = weights_.layers.back().down_bias;
@@ -751,6 +752,7 @@ void CudaModelRunner::Launch(const SchedulerOutput& output) {
 
   profile_.Mark(StepProfile::kMetaBuilt, stream_);
   STRIDE_CUDA_CHECK(cudaMemcpyAsync(meta_.get(), host, l.total, cudaMemcpyHostToDevice, stream_));
+  trace_.Note("metadata queued", num_launches_);
   if (use_graph) {
     const std::pair<int, int> key{l.num_seqs, l.width};
     auto it = graphs_.find(key);

@@ -662,7 +662,9 @@ void CudaModelRunner::Launch(const SchedulerOutput& output) {
   EnsureActivations(l.num_tokens, std::max(1, l.num_rows));
   // Powers of two, so that a growing batch reallocates them rarely (freeing pinned memory waits
   // for the device).
-  staging_[parity_].Reserve(std::bit_ceil(l.total));  // graphs never read the staging buffer
+  if (staging_[parity_].Reserve(std::bit_ceil(l.total))) {  // graphs never read it
+    trace_.Note("pinned staging reallocated", num_launches_);
+  }
   if (meta_.Reserve(std::max<size_t>(std::bit_ceil(l.total), 1 << 20))) DropGraphs();
   char* host = staging_[parity_].get<char>();
   auto* slots = reinterpret_cast<int64_t*>(host + l.slots);
@@ -762,12 +764,14 @@ void CudaModelRunner::Launch(const SchedulerOutput& output) {
       // First sight of this shape: run it eagerly (warming GEMM plans and kernel attributes),
       // then capture it for the next steps.
       Forward(step);
+      trace_.Note("first sight of a graph shape run eagerly; capturing", num_launches_);
       cudaGraph_t graph;
       STRIDE_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
       Forward(step);
       STRIDE_CUDA_CHECK(cudaStreamEndCapture(stream_, &graph));
       cudaGraphExec_t exec;
       STRIDE_CUDA_CHECK(cudaGraphInstantiate(&exec, graph, 0));
+      trace_.Note("graph instantiated", num_launches_);
       STRIDE_CUDA_CHECK(cudaGraphDestroy(graph));
       graphs_.emplace(key, exec);
     }

@@ -50,6 +50,12 @@ struct CudaRunnerOptions {
   // scheduling included) and drops the captured graphs. Without them buffers grow on demand.
   int max_num_seqs = 0;
   int max_num_batched_tokens = 0;
+  // Diagnostics to stderr (CreateCudaModelRunner also turns them on from the environment:
+  // STRIDE_CUDA_PROFILE, STRIDE_CUDA_TRACE=N). `profile`: host and device time per step phase
+  // at exit (engine/runner/cuda/step_profile.h); `trace_events`: the host's timeline of the
+  // first N launch events (step_trace.h).
+  bool profile = false;
+  int trace_events = 0;
 };
 
 // OK when the CUDA backend can page its KV cache in blocks of `block_size` tokens: a power of two

@@ -1,11 +1,10 @@
 #include "engine/runner/cuda/step_profile.h"
 
 #include <cstdio>
-#include <cstdlib>
 
 namespace stride::engine::runner::cuda {
 
-StepProfile::StepProfile() : enabled_(std::getenv("STRIDE_CUDA_PROFILE") != nullptr) {
+StepProfile::StepProfile(bool enabled) : enabled_(enabled) {
   if (!enabled_) return;
   if (cudaEventCreate(&start_) != cudaSuccess || cudaEventCreate(&stop_) != cudaSuccess) {
     enabled_ = false;

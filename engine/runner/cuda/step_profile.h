@@ -1,7 +1,7 @@
 // Where a CUDA runner step's time goes, for tuning: host time per phase (metadata build, issuing
 // the copies and the graph or kernels, waiting for the device, turning results into the
 // StepOutput) and the device time between the metadata copy and the last result copy (CUDA
-// events). Off unless the environment sets STRIDE_CUDA_PROFILE; then the destructor prints
+// events). Off unless CudaRunnerOptions::profile (STRIDE_CUDA_PROFILE); then the destructor prints
 // per-batch-size means to stderr. Under asynchronous scheduling two steps' phases interleave and
 // the figures mean nothing: profile the synchronous loop.
 #pragma once
@@ -17,7 +17,7 @@ class StepProfile {
  public:
   enum Phase { kStart, kMetaBuilt, kIssued, kSynced, kDone, kNumPhases };
 
-  StepProfile();
+  explicit StepProfile(bool enabled);
   ~StepProfile();
   StepProfile(const StepProfile&) = delete;
   StepProfile& operator=(const StepProfile&) = delete;

@@ -1,20 +1,17 @@
 // The host's timeline of the runner's first steps, for finding where it waits on the device
 // (under asynchronous scheduling, a wait in Launch delays the previous step's results). Off
-// unless the environment sets STRIDE_CUDA_TRACE=N; then the first N events print to stderr, each
-// with the milliseconds since the runner started.
+// unless CudaRunnerOptions::trace_events (STRIDE_CUDA_TRACE=N) is N > 0; then the first N events
+// print to stderr, each with the milliseconds since the runner started.
 #pragma once
 
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 
 namespace stride::engine::runner::cuda {
 
 class StepTrace {
  public:
-  StepTrace() {
-    if (const char* n = std::getenv("STRIDE_CUDA_TRACE")) lines_left_ = std::atoi(n);
-  }
+  explicit StepTrace(int events) : lines_left_(events) {}
 
   // `what` happened now, in launch number `step`.
   void Note(const char* what, long step) {
@@ -27,7 +24,7 @@ class StepTrace {
   }
 
  private:
-  int lines_left_ = 0;
+  int lines_left_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 

@@ -7,7 +7,8 @@
 // `--breakdown` only the batch-1 step breakdown and the skinny-GEMM table
 // (decode_breakdown_bench.cc); `--decode-attention` or
 // `--prefill-attention` only that kernel's benchmark; `--gemm-tuning` the cuBLASLt heuristic
-// against measured selection per Llama-8B shape (gemm_tuning_bench.cc); `--kv-layout` the
+// against measured selection per Llama-8B shape (gemm_tuning_bench.cc); `--gemm-search` every
+// cuBLASLt configuration for the decode projections (gemm_search_bench.cc); `--kv-layout` the
 // token-major vs head-major KV read probe (kv_layout_probe.cu); `--overlap-probe` decode attention
 // of one half-batch beside the other half's projections on two streams (overlap_probe_bench.cc).
 #include <cstdio>
@@ -40,6 +41,10 @@ int main(int argc, char** argv) {
     }
     if (std::strcmp(argv[i], "--overlap-probe") == 0) {
       stride::testing::gpu::RunOverlapProbe();
+      return 0;
+    }
+    if (std::strcmp(argv[i], "--gemm-search") == 0) {
+      stride::testing::gpu::RunGemmSearch();
       return 0;
     }
     if (std::strcmp(argv[i], "--gemm-tuning") == 0) {

@@ -53,6 +53,7 @@ void RunDecodeAttentionBenchmarks();
 void RunPrefillAttentionBenchmarks();
 void RunDecodeBreakdown();
 void RunGemmTuningBenchmarks();
+void RunGemmSearch();
 void RunKvLayoutBenchmarks();
 void RunOverlapProbe();
 void RunModelBenchmarks(bool quick);

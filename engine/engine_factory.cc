@@ -101,8 +101,8 @@ absl::StatusOr<int> DefaultNumBlocks(const EngineOptions& options, const model::
     STRIDE_ASSIGN_OR_RETURN(by_memory,
                             runner::cuda::CudaKvBlocksForMemory(
                                 config, options.block_size, options.gpu_memory_utilization,
-                                options.max_num_batched_tokens, 0, CudaDtype(precision.dtype),
-                                CudaDtype(precision.kv_cache_dtype)));
+                                options.max_num_batched_tokens, options.max_num_seqs, 0,
+                                CudaDtype(precision.dtype), CudaDtype(precision.kv_cache_dtype)));
 #endif
   } else {
     by_memory = options.kv_cache_memory_bytes /

@@ -42,9 +42,10 @@ void CudaModelRunner::ReserveForLimits() {
   if (options_.max_num_seqs <= 0 || options_.max_num_batched_tokens <= 0) return;
   // A graph step has GraphBucket(sequences) token and logit rows; an eager one at most the budget
   // in tokens and one sampling row per sequence (prompt log-prob rows may still grow the rows).
-  const int graph_rows = options_.enable_cuda_graphs
-                             ? GraphBucket(std::min(options_.max_num_seqs, options_.max_graph_batch))
-                             : 0;
+  const int graph_rows =
+      options_.enable_cuda_graphs
+          ? GraphBucket(std::min(options_.max_num_seqs, options_.max_graph_batch))
+          : 0;
   const int rows = std::max(options_.max_num_seqs, graph_rows);
   const int tokens = std::max(options_.max_num_batched_tokens, graph_rows);
   for (int parity : {1, 0}) {  // EnsureActivations reserves the current parity's host buffers
@@ -67,14 +68,14 @@ void CudaModelRunner::ReserveForLimits() {
   }
   EnsureDecodeBuffers(rows, 1);
   EnsureDecodeBuffers(widest, kernels::ChoosePagedDecodeSplits(widest, config_.num_kv_heads,
-                                                                max_context, num_sms_));
+                                                               max_context, num_sms_));
 }
 
 bool CudaModelRunner::EnsureDecodeBuffers(int num_decode, int splits) {
   // Both grow to powers of two: a batch that grows step by step reallocates them a few times,
   // not at every step.
-  const size_t bytes = kernels::PagedDecodeWorkspaceBytes(num_decode, config_.num_heads,
-                                                          config_.head_dim, splits);
+  const size_t bytes =
+      kernels::PagedDecodeWorkspaceBytes(num_decode, config_.num_heads, config_.head_dim, splits);
   bool moved = bytes > 0 && decode_workspace_.Reserve(std::bit_ceil(bytes));
   const size_t counter_bytes =
       sizeof(int32_t) * static_cast<size_t>(num_decode) * config_.num_kv_heads;
@@ -146,7 +147,6 @@ void CudaModelRunner::EnsureActivations(int num_tokens, int num_rows) {
   if (moved) DropGraphs();  // captured graphs point at the old buffers
 }
 
-
 int64_t CudaKvBytesPerBlock(const model::ModelConfig& config, int block_size,
                             kernels::DType kv_dtype) {
   return 2LL * config.num_layers * block_size * config.num_kv_heads * config.head_dim *
@@ -155,7 +155,7 @@ int64_t CudaKvBytesPerBlock(const model::ModelConfig& config, int block_size,
 
 absl::StatusOr<int> CudaKvBlocksForMemory(const model::ModelConfig& config, int block_size,
                                           double gpu_memory_utilization, int max_num_batched_tokens,
-                                          int device, kernels::DType dtype,
+                                          int max_num_seqs, int device, kernels::DType dtype,
                                           kernels::DType kv_dtype) {
   if (!(gpu_memory_utilization > 0.0 && gpu_memory_utilization <= 1.0)) {
     return absl::InvalidArgumentError("--gpu-memory-utilization must be in (0, 1]");
@@ -168,14 +168,18 @@ absl::StatusOr<int> CudaKvBlocksForMemory(const model::ModelConfig& config, int 
   if (cudaError_t e = cudaMemGetInfo(&free_bytes, &total_bytes); e != cudaSuccess) {
     return absl::FailedPreconditionError(absl::StrCat("cudaMemGetInfo: ", cudaGetErrorString(e)));
   }
-  const int64_t tokens = std::max(256, max_num_batched_tokens);
+  // EnsureActivations' capacities: powers of two, at least 256 tokens (a decode graph's padded
+  // batch included); logits for at least the 512 rows of the largest decode graph.
+  const int64_t tokens =
+      RoundUpPow2(std::max(max_num_batched_tokens, std::min(max_num_seqs, 512)), 256);
+  const int64_t rows = RoundUpPow2(max_num_seqs, 512);
   const int64_t hidden = config.hidden_size, ffn = config.intermediate_size;
   const int64_t q = static_cast<int64_t>(config.num_heads) * config.head_dim;
   const int64_t qkv = q + 2LL * config.num_kv_heads * config.head_dim;
   const int64_t e = static_cast<int64_t>(kernels::DTypeBytes(dtype));
   const int64_t activations =
       tokens * (hidden * 4 + hidden * e * 2 + qkv * e + q * e * 2 + ffn * e * 3) +
-      2 * 256LL * config.vocab_size * 4 + kGemmWorkspaceBytes + (512LL << 20);
+      rows * config.vocab_size * 4 + kGemmWorkspaceBytes + (512LL << 20);
   const int64_t used_by_others = static_cast<int64_t>(total_bytes - free_bytes);
   const int64_t budget = static_cast<int64_t>(gpu_memory_utilization * total_bytes) -
                          used_by_others - CudaWeightBytes(config, dtype) - activations;

@@ -74,12 +74,13 @@ absl::StatusOr<std::unique_ptr<ModelRunner>> CreateCudaModelRunner(
 int64_t CudaKvBytesPerBlock(const model::ModelConfig& config, int block_size,
                             kernels::DType kv_dtype = kernels::DType::kBF16);
 
-// How many KV blocks fit once weights and activations for max_num_batched_tokens are set aside,
-// keeping the process's total use of the device under gpu_memory_utilization of its memory.
-// Call before CreateCudaModelRunner (it counts the weights as not yet uploaded).
+// How many KV blocks fit once weights and activations for max_num_batched_tokens tokens and the
+// logits of max_num_seqs rows are set aside (as the runner sizes them: powers of two), keeping the
+// process's total use of the device under gpu_memory_utilization of its memory. Call before
+// CreateCudaModelRunner (it counts the weights as not yet uploaded).
 absl::StatusOr<int> CudaKvBlocksForMemory(const model::ModelConfig& config, int block_size,
                                           double gpu_memory_utilization, int max_num_batched_tokens,
-                                          int device = 0,
+                                          int max_num_seqs, int device = 0,
                                           kernels::DType dtype = kernels::DType::kBF16,
                                           kernels::DType kv_dtype = kernels::DType::kBF16);
 

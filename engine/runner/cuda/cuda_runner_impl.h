@@ -99,6 +99,19 @@ class CudaModelRunner : public ModelRunner {
   // The device sampler row (first) or, for a token sampled on the host, -1 and the token
   // (second) of the token in flight that `request`'s next input is.
   std::pair<int32_t, int32_t> InFlightInput(const scheduler::Request& request);
+  // Rows that need logits: prompt-logprob rows and the last row of sampling chunks.
+  std::vector<LogitRow> LogitRows(const SchedulerOutput& output) const;
+  // The staging copy of a step's metadata at `host` (StepLayout): token ids or their in-flight
+  // sources, positions, KV slots, block tables, logit rows, sampling knobs, prefill work.
+  void FillMetadata(const SchedulerOutput& output, const std::vector<LogitRow>& rows,
+                    const std::vector<kernels::PrefillWorkItem>& work, const StepView& step,
+                    bool use_graph, char* host);
+  // Queues the forward pass: the decode graph of the step's shape (captured at first sight) or
+  // the kernels one by one.
+  void Issue(const StepView& step, bool use_graph);
+  // Queues the copies of the sampler's results (and of host-sampled rows' logits) and records
+  // the step's event.
+  void QueueResults(const std::vector<LogitRow>& rows, bool use_graph, int num_tokens);
   void Forward(const StepView& step);
   void Attention(int layer, const StepView& step);
   template <typename T>

@@ -32,88 +32,36 @@ std::pair<int32_t, int32_t> CudaModelRunner::InFlightInput(const scheduler::Requ
   return {-1, id};
 }
 
-void CudaModelRunner::Launch(const SchedulerOutput& output) {
-  // Two launches alternate the host buffers: a third would overwrite the first's results.
-  STRIDE_CHECK_LT(launched_.size(), 2u) << "at most one step in flight before the next launch";
-  ++num_launches_;
-  trace_.Note("Launch starts", num_launches_);
-  if (output.chunks.empty()) {
-    sample_row_of_.clear();
-    launched_.push_back(Launched{});
-    return;
-  }
-  const int num_seqs = static_cast<int>(output.chunks.size());
-  const int num_groups = static_cast<int>(kv_.groups.size());
-  const int bs = kv_.block_size;
-
-  int num_tokens = 0, num_decode = 0, max_context = 0, max_blocks = 1;
-  bool leading = true;
-  for (const ScheduledChunk& c : output.chunks) {
-    num_tokens += c.num_new_tokens;
-    leading = leading && c.num_new_tokens == 1;
-    if (leading) ++num_decode;
-    const int context = c.num_computed_tokens + c.num_new_tokens;
-    max_context = std::max(max_context, context);
-    max_blocks = std::max(max_blocks, (context + bs - 1) / bs);
-  }
-  const bool use_graph =
-      options_.enable_cuda_graphs && num_decode == num_seqs && num_seqs <= options_.max_graph_batch;
-  profile_.Begin(use_graph ? num_seqs : -num_seqs);
-
-  // Rows that need logits: prompt-logprob rows and the last row of sampling chunks.
+std::vector<CudaModelRunner::LogitRow> CudaModelRunner::LogitRows(
+    const SchedulerOutput& output) const {
   std::vector<LogitRow> rows;
-  {
-    int offset = 0;
-    for (int c = 0; c < num_seqs; ++c) {
-      const ScheduledChunk& chunk = output.chunks[c];
-      const scheduler::Request& request = *chunk.request;
-      if (request.sampling.prompt_logprobs >= 0) {
-        const bool host = request.sampling.prompt_logprobs > kernels::kMaxGpuTopLogprobs;
-        for (int i = 0; i < chunk.num_new_tokens; ++i) {
-          if (chunk.num_computed_tokens + i + 1 < request.num_prompt_tokens) {
-            rows.push_back({c, offset + i, false, host});
-          }
+  int offset = 0;
+  for (int c = 0; c < static_cast<int>(output.chunks.size()); ++c) {
+    const ScheduledChunk& chunk = output.chunks[c];
+    const scheduler::Request& request = *chunk.request;
+    if (request.sampling.prompt_logprobs >= 0) {
+      const bool host = request.sampling.prompt_logprobs > kernels::kMaxGpuTopLogprobs;
+      for (int i = 0; i < chunk.num_new_tokens; ++i) {
+        if (chunk.num_computed_tokens + i + 1 < request.num_prompt_tokens) {
+          rows.push_back({c, offset + i, false, host});
         }
       }
-      if (chunk.sample) {
-        rows.push_back({c, offset + chunk.num_new_tokens - 1, true, !GpuCanSample(request)});
-      }
-      offset += chunk.num_new_tokens;
     }
-  }
-
-  StepView step;
-  StepLayout& l = step.layout;
-  l.num_tokens = use_graph ? GraphBucket(num_seqs) : num_tokens;
-  l.num_seqs = use_graph ? l.num_tokens : num_seqs;
-  l.num_groups = num_groups;
-  l.width = RoundUpPow2(max_blocks, 16);
-  l.num_rows = use_graph ? l.num_tokens : static_cast<int>(rows.size());
-  step.gather_rows = !use_graph;
-  step.num_decode = use_graph ? l.num_seqs : num_decode;
-  std::vector<kernels::PrefillWorkItem> work;
-  if (num_decode < num_seqs) {
-    std::vector<int> query_lens(num_seqs, 0), context_lens(num_seqs, 0);
-    for (int c = num_decode; c < num_seqs; ++c) {
-      query_lens[c] = output.chunks[c].num_new_tokens;
-      context_lens[c] = output.chunks[c].num_computed_tokens + output.chunks[c].num_new_tokens;
+    if (chunk.sample) {
+      rows.push_back({c, offset + chunk.num_new_tokens - 1, true, !GpuCanSample(request)});
     }
-    // Sliding-window groups only shorten the key range; plan for the widest (full) case.
-    work = kernels::PlanPagedPrefill(query_lens, context_lens, config_.num_heads,
-                                     config_.num_kv_heads, 0);
+    offset += chunk.num_new_tokens;
   }
-  l.num_work = static_cast<int>(work.size());
-  l.Compute();
+  return rows;
+}
 
-  // Fill the staging copy of the metadata.
-  EnsureActivations(l.num_tokens, std::max(1, l.num_rows));
-  // Powers of two, so that a growing batch reallocates them rarely (freeing pinned memory waits
-  // for the device).
-  if (staging_[parity_].Reserve(std::bit_ceil(l.total))) {  // graphs never read it
-    trace_.Note("pinned staging reallocated", num_launches_);
-  }
-  if (meta_.Reserve(std::max<size_t>(std::bit_ceil(l.total), 1 << 20))) DropGraphs();
-  char* host = staging_[parity_].get<char>();
+void CudaModelRunner::FillMetadata(const SchedulerOutput& output, const std::vector<LogitRow>& rows,
+                                   const std::vector<kernels::PrefillWorkItem>& work,
+                                   const StepView& step, bool use_graph, char* host) {
+  const StepLayout& l = step.layout;
+  const int num_seqs = static_cast<int>(output.chunks.size());
+  const int num_groups = l.num_groups;
+  const int bs = kv_.block_size;
   auto* slots = reinterpret_cast<int64_t*>(host + l.slots);
   auto* token_ids = reinterpret_cast<int32_t*>(host + l.token_ids);
   auto* token_src = reinterpret_cast<int32_t*>(host + l.token_src);
@@ -182,8 +130,8 @@ void CudaModelRunner::Launch(const SchedulerOutput& output) {
       kernels::SampleRowParams& params = sample_rows[use_graph ? row.row : r];
       if (row.on_host) continue;
       if (row.sample) {
-        params = SampleRowFor(request, chunk.num_computed_tokens + chunk.num_new_tokens -
-                                           request.num_prompt_tokens);
+        params = SampleRowFor(
+            request, chunk.num_computed_tokens + chunk.num_new_tokens - request.num_prompt_tokens);
       } else {
         const int position = chunk.num_computed_tokens + (row.row - chunk_offset[row.chunk]);
         params = ScoreRowFor(request.token_ids[position + 1], request.sampling.prompt_logprobs);
@@ -191,17 +139,10 @@ void CudaModelRunner::Launch(const SchedulerOutput& output) {
     }
   }
   std::copy(work.begin(), work.end(), reinterpret_cast<kernels::PrefillWorkItem*>(host + l.work));
+}
 
-  if (step.num_decode > 0) {
-    const int decode_context = use_graph ? l.width * bs : max_context;
-    step.decode_splits = kernels::ChoosePagedDecodeSplits(step.num_decode, config_.num_kv_heads,
-                                                          decode_context, num_sms_);
-    if (EnsureDecodeBuffers(step.num_decode, step.decode_splits)) DropGraphs();
-  }
-
-  profile_.Mark(StepProfile::kMetaBuilt, stream_);
-  STRIDE_CUDA_CHECK(cudaMemcpyAsync(meta_.get(), host, l.total, cudaMemcpyHostToDevice, stream_));
-  trace_.Note("metadata queued", num_launches_);
+void CudaModelRunner::Issue(const StepView& step, bool use_graph) {
+  const StepLayout& l = step.layout;
   if (use_graph) {
     const std::pair<int, int> key{l.num_seqs, l.width};
     auto it = graphs_.find(key);
@@ -225,7 +166,10 @@ void CudaModelRunner::Launch(const SchedulerOutput& output) {
   } else {
     Forward(step);
   }
+}
 
+void CudaModelRunner::QueueResults(const std::vector<LogitRow>& rows, bool use_graph,
+                                   int num_tokens) {
   // The sampler's results to the host, and the logits of the rows the host samples; in graph
   // mode logit row r is token row r.
   const size_t vocab = config_.vocab_size;
@@ -244,6 +188,85 @@ void CudaModelRunner::Launch(const SchedulerOutput& output) {
   }
   STRIDE_CUDA_CHECK(cudaEventRecord(done_[parity_], stream_));
   profile_.Mark(StepProfile::kIssued, stream_);
+}
+
+void CudaModelRunner::Launch(const SchedulerOutput& output) {
+  // Two launches alternate the host buffers: a third would overwrite the first's results.
+  STRIDE_CHECK_LT(launched_.size(), 2u) << "at most one step in flight before the next launch";
+  ++num_launches_;
+  trace_.Note("Launch starts", num_launches_);
+  if (output.chunks.empty()) {
+    sample_row_of_.clear();
+    launched_.push_back(Launched{});
+    return;
+  }
+  const int num_seqs = static_cast<int>(output.chunks.size());
+  const int num_groups = static_cast<int>(kv_.groups.size());
+  const int bs = kv_.block_size;
+
+  int num_tokens = 0, num_decode = 0, max_context = 0, max_blocks = 1;
+  bool leading = true;
+  for (const ScheduledChunk& c : output.chunks) {
+    num_tokens += c.num_new_tokens;
+    leading = leading && c.num_new_tokens == 1;
+    if (leading) ++num_decode;
+    const int context = c.num_computed_tokens + c.num_new_tokens;
+    max_context = std::max(max_context, context);
+    max_blocks = std::max(max_blocks, (context + bs - 1) / bs);
+  }
+  const bool use_graph =
+      options_.enable_cuda_graphs && num_decode == num_seqs && num_seqs <= options_.max_graph_batch;
+  profile_.Begin(use_graph ? num_seqs : -num_seqs);
+
+  std::vector<LogitRow> rows = LogitRows(output);
+
+  StepView step;
+  StepLayout& l = step.layout;
+  l.num_tokens = use_graph ? GraphBucket(num_seqs) : num_tokens;
+  l.num_seqs = use_graph ? l.num_tokens : num_seqs;
+  l.num_groups = num_groups;
+  l.width = RoundUpPow2(max_blocks, 16);
+  l.num_rows = use_graph ? l.num_tokens : static_cast<int>(rows.size());
+  step.gather_rows = !use_graph;
+  step.num_decode = use_graph ? l.num_seqs : num_decode;
+  std::vector<kernels::PrefillWorkItem> work;
+  if (num_decode < num_seqs) {
+    std::vector<int> query_lens(num_seqs, 0), context_lens(num_seqs, 0);
+    for (int c = num_decode; c < num_seqs; ++c) {
+      query_lens[c] = output.chunks[c].num_new_tokens;
+      context_lens[c] = output.chunks[c].num_computed_tokens + output.chunks[c].num_new_tokens;
+    }
+    // Sliding-window groups only shorten the key range; plan for the widest (full) case.
+    work = kernels::PlanPagedPrefill(query_lens, context_lens, config_.num_heads,
+                                     config_.num_kv_heads, 0);
+  }
+  l.num_work = static_cast<int>(work.size());
+  l.Compute();
+
+  // Fill the staging copy of the metadata.
+  EnsureActivations(l.num_tokens, std::max(1, l.num_rows));
+  // Powers of two, so that a growing batch reallocates them rarely (freeing pinned memory waits
+  // for the device).
+  if (staging_[parity_].Reserve(std::bit_ceil(l.total))) {  // graphs never read it
+    trace_.Note("pinned staging reallocated", num_launches_);
+  }
+  if (meta_.Reserve(std::max<size_t>(std::bit_ceil(l.total), 1 << 20))) DropGraphs();
+  char* host = staging_[parity_].get<char>();
+  FillMetadata(output, rows, work, step, use_graph, host);
+
+  if (step.num_decode > 0) {
+    const int decode_context = use_graph ? l.width * bs : max_context;
+    step.decode_splits = kernels::ChoosePagedDecodeSplits(step.num_decode, config_.num_kv_heads,
+                                                          decode_context, num_sms_);
+    if (EnsureDecodeBuffers(step.num_decode, step.decode_splits)) DropGraphs();
+  }
+
+  profile_.Mark(StepProfile::kMetaBuilt, stream_);
+  STRIDE_CUDA_CHECK(cudaMemcpyAsync(meta_.get(), host, l.total, cudaMemcpyHostToDevice, stream_));
+  trace_.Note("metadata queued", num_launches_);
+  Issue(step, use_graph);
+
+  QueueResults(rows, use_graph, num_tokens);
 
   // Where the next step finds each token sampled here: its sampler row, or (sampled on the
   // host) -1 - its index in `rows`.

@@ -14,10 +14,8 @@ namespace stride::engine {
 namespace {
 
 TEST(CudaRunnerAsync, Float32OutputsEqualTheSynchronousLoop) {
-  LoadedEngine probe = MakeEngine(0, false, "cuda", "float32");
-  const std::vector<RequestOutput> free_run = RunStreams(*probe.engine, {Request(30, 40)})[0];
-  ASSERT_EQ(free_run[0].token_ids.size(), 40u);
-  const int32_t stop_token = free_run[0].token_ids[5];
+  const int32_t stop_token = MixedStopToken("cuda", "float32");
+  ASSERT_GE(stop_token, 0);
 
   LoadedEngine sync = MakeEngine(0, false, "cuda", "float32");
   LoadedEngine async = MakeEngine(0, true, "cuda", "float32");
@@ -31,13 +29,7 @@ TEST(CudaRunnerAsync, Float32OutputsEqualTheSynchronousLoop) {
 }
 
 TEST(CudaRunnerAsync, Float32PreemptionOnATightPoolKeepsTheOutputs) {
-  std::vector<GenerateRequest> requests;
-  for (int i = 0; i < 8; ++i) {
-    GenerateRequest r = Request(40 + i, 50 - i);
-    r.sampling.temperature = 1.0f;
-    r.sampling.seed = 100 + i;
-    requests.push_back(r);
-  }
+  const std::vector<GenerateRequest> requests = GrowingSampledRequests();
   LoadedEngine roomy = MakeEngine(0, false, "cuda", "float32");
   LoadedEngine tight = MakeEngine(24, true, "cuda", "float32");
   ExpectSameOutputs(RunStreams(*roomy.engine, requests), RunStreams(*tight.engine, requests),

@@ -17,11 +17,8 @@ namespace stride::engine {
 namespace {
 
 TEST(EngineAsyncTest, OutputsEqualTheSynchronousLoop) {
-  // The stop token: the 6th token the last request generates without one.
-  LoadedEngine probe = MakeEngine();
-  const std::vector<RequestOutput> free_run = RunStreams(*probe.engine, {Request(30, 40)})[0];
-  ASSERT_EQ(free_run[0].token_ids.size(), 40u);
-  const int32_t stop_token = free_run[0].token_ids[5];
+  const int32_t stop_token = MixedStopToken();
+  ASSERT_GE(stop_token, 0);
 
   LoadedEngine sync = MakeEngine();
   LoadedEngine async = MakeEngine(/*num_kv_blocks=*/0, /*async_scheduling=*/true);
@@ -38,15 +35,8 @@ TEST(EngineAsyncTest, OutputsEqualTheSynchronousLoop) {
 }
 
 TEST(EngineAsyncTest, PreemptionOnATightPoolKeepsTheOutputs) {
-  // 8 requests growing to 90 tokens (6 blocks of 16 each) on 24 blocks: preemption by
-  // recompute, with tokens in flight when it happens.
-  std::vector<GenerateRequest> requests;
-  for (int i = 0; i < 8; ++i) {
-    GenerateRequest r = Request(40 + i, 50 - i);
-    r.sampling.temperature = 1.0f;
-    r.sampling.seed = 100 + i;
-    requests.push_back(r);
-  }
+  // Preemption by recompute, with tokens in flight when it happens.
+  const std::vector<GenerateRequest> requests = GrowingSampledRequests();
   LoadedEngine roomy = MakeEngine();
   LoadedEngine tight = MakeEngine(/*num_kv_blocks=*/24, /*async_scheduling=*/true);
   ExpectSameOutputs(RunStreams(*roomy.engine, requests), RunStreams(*tight.engine, requests),

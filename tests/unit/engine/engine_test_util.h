@@ -69,8 +69,8 @@ inline std::vector<RequestOutput> Drain(RequestStream& stream, int n) {
 }
 
 // Runs `requests` (all submitted at once) and returns each one's outputs per sequence.
-inline std::vector<std::vector<RequestOutput>> RunStreams(Engine& engine,
-                                               const std::vector<GenerateRequest>& requests) {
+inline std::vector<std::vector<RequestOutput>> RunStreams(
+    Engine& engine, const std::vector<GenerateRequest>& requests) {
   std::vector<std::shared_ptr<RequestStream>> streams;
   for (const GenerateRequest& r : requests) {
     auto stream = engine.Submit(r);
@@ -121,10 +121,33 @@ inline void ExpectSameOutputs(const std::vector<std::vector<RequestOutput>>& syn
       EXPECT_EQ(sync[r][i].finish_reason, async[r][i].finish_reason) << what;
       ExpectSameLogprobs(sync[r][i].logprobs, async[r][i].logprobs, logprob_tolerance,
                          what + " logprobs");
-      ExpectSameLogprobs(sync[r][i].prompt_logprobs, async[r][i].prompt_logprobs,
-                         logprob_tolerance, what + " prompt logprobs");
+      ExpectSameLogprobs(sync[r][i].prompt_logprobs, async[r][i].prompt_logprobs, logprob_tolerance,
+                         what + " prompt logprobs");
     }
   }
+}
+
+// A stop token for MixedRequests: the sixth token its last request generates without one, on a
+// synchronous engine of `device` and `dtype` (-1 if it generated fewer).
+inline int32_t MixedStopToken(const std::string& device = "cpu",
+                              const std::string& dtype = "auto") {
+  LoadedEngine probe = MakeEngine(0, false, device, dtype);
+  const std::vector<RequestOutput> free_run = RunStreams(*probe.engine, {Request(30, 40)})[0];
+  EXPECT_EQ(free_run[0].token_ids.size(), 40u);
+  return free_run[0].token_ids.size() > 5 ? free_run[0].token_ids[5] : -1;
+}
+
+// Eight seeded, sampled requests growing to 90 tokens (6 blocks of 16 each): on a pool of 24
+// blocks they preempt one another by recompute.
+inline std::vector<GenerateRequest> GrowingSampledRequests() {
+  std::vector<GenerateRequest> requests;
+  for (int i = 0; i < 8; ++i) {
+    GenerateRequest r = Request(40 + i, 50 - i);
+    r.sampling.temperature = 1.0f;
+    r.sampling.seed = 100 + i;
+    requests.push_back(r);
+  }
+  return requests;
 }
 
 // Greedy, seeded sampling with top-k / top-p and log-probs, n = 2 with penalties, logit bias and

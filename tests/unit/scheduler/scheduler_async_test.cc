@@ -119,13 +119,9 @@ class SchedulerAsyncStressTest : public ::testing::TestWithParam<AsyncStressPara
 
 TEST_P(SchedulerAsyncStressTest, OutputsEqualTheSynchronousLoops) {
   const AsyncStressParams p = GetParam();
-  SchedulerConfig config = SchedConfig(/*budget=*/p.chunked ? 24 : 64, /*max_num_seqs=*/6,
-                                       /*max_model_len=*/64);
-  config.policy = p.policy;
-  config.enable_chunked_prefill = p.chunked;
-  const int window = p.sliding ? 6 : 0;
-  Harness tight(config, FullAndWindowKvConfig(p.sliding ? 26 : 17, 4, window));
-  Harness roomy(config, FullAndWindowKvConfig(400, 4, window));
+  const SchedulerConfig config = StressConfig(p.policy, p.chunked);
+  Harness tight(config, StressPool(/*tight=*/true, p.sliding));
+  Harness roomy(config, StressPool(/*tight=*/false, p.sliding));
   // Every fifth request stops at its fourth output (EOS), unless max_tokens ends it first.
   auto script = [](RequestId id, int k) {
     return id % 5 == 0 && k == 3 ? kEos : DefaultScript(id, k);

@@ -71,6 +71,22 @@ inline SchedulerConfig SchedConfig(int budget, int max_num_seqs = 8, int max_mod
   return config;
 }
 
+// The stress tests' setting: six sequences of at most 64 tokens, a budget of 24 tokens when
+// prefills are chunked (else 64), and `policy`.
+inline SchedulerConfig StressConfig(SchedulerConfig::Policy policy, bool chunked) {
+  SchedulerConfig config = SchedConfig(/*budget=*/chunked ? 24 : 64, /*max_num_seqs=*/6,
+                                       /*max_model_len=*/64);
+  config.policy = policy;
+  config.enable_chunked_prefill = chunked;
+  return config;
+}
+
+// Their pools of 4-token blocks, with a 6-token sliding-window group when `sliding`: tight
+// enough to preempt (17 blocks, 26 with the window group), or roomy (400).
+inline kvcache::KvCacheConfig StressPool(bool tight, bool sliding) {
+  return FullAndWindowKvConfig(tight ? (sliding ? 26 : 17) : 400, 4, sliding ? 6 : 0);
+}
+
 class Harness {
  public:
   Harness(const SchedulerConfig& scheduler_config, const kvcache::KvCacheConfig& kv_config)

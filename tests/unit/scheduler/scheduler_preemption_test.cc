@@ -187,13 +187,9 @@ class SchedulerStressTest : public ::testing::TestWithParam<StressParams> {};
 
 TEST_P(SchedulerStressTest, EveryRequestFinishesWithItsScriptedTokens) {
   const StressParams p = GetParam();
-  SchedulerConfig config = SchedConfig(/*budget=*/p.chunked ? 24 : 64, /*max_num_seqs=*/6,
-                                       /*max_model_len=*/64);
-  config.policy = p.policy;
-  config.enable_chunked_prefill = p.chunked;
-  const int window = p.sliding ? 6 : 0;
-  Harness tight(config, FullAndWindowKvConfig(p.sliding ? 26 : 17, 4, window));
-  Harness roomy(config, FullAndWindowKvConfig(400, 4, window));
+  const SchedulerConfig config = StressConfig(p.policy, p.chunked);
+  Harness tight(config, StressPool(/*tight=*/true, p.sliding));
+  Harness roomy(config, StressPool(/*tight=*/false, p.sliding));
   Lcg lcg(12345);
   auto next = [&lcg](int bound) { return lcg.Next(bound); };
   std::vector<int32_t> shared = PromptTokens(999, 24);

@@ -55,7 +55,7 @@ void CudaModelRunner::ReserveForLimits() {
   // The decode kernel's workspace at the longest context the pool can hold, for every batch.
   const int max_context = RoundUpPow2(kv_.num_blocks, 16) * kv_.block_size;
   size_t workspace = 0;
-  int widest = 1;
+  int widest = 1, widest_splits = 1;
   for (int n = 1; n <= rows; ++n) {
     const int splits =
         kernels::ChoosePagedDecodeSplits(n, config_.num_kv_heads, max_context, num_sms_);
@@ -64,11 +64,11 @@ void CudaModelRunner::ReserveForLimits() {
     if (bytes > workspace) {
       workspace = bytes;
       widest = n;
+      widest_splits = splits;
     }
   }
   EnsureDecodeBuffers(rows, 1);
-  EnsureDecodeBuffers(widest, kernels::ChoosePagedDecodeSplits(widest, config_.num_kv_heads,
-                                                               max_context, num_sms_));
+  EnsureDecodeBuffers(widest, widest_splits);
 }
 
 bool CudaModelRunner::EnsureDecodeBuffers(int num_decode, int splits) {

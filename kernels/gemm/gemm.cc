@@ -49,6 +49,11 @@ std::vector<GemmTuningRecord> GemmContext::tuning_records() const {
   return records_;
 }
 
+size_t GemmContext::num_plans() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return plans_.size();
+}
+
 bool GemmContext::EnsureL2Flush() {
   if (flush_ != nullptr) return true;
   int device = 0, l2_bytes = 0;

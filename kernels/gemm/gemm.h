@@ -58,6 +58,8 @@ class GemmContext {
   cublasStatus_t last_cublas_status() const { return last_status_; }
   // Every measured selection so far, in the order the shapes were first seen.
   std::vector<GemmTuningRecord> tuning_records() const;
+  // Shapes planned so far (each at its first call).
+  size_t num_plans() const;
 
  private:
   friend cudaError_t LaunchGemm(const GemmParams& p, cudaStream_t stream);

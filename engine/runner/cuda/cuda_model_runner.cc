@@ -69,6 +69,7 @@ void CudaModelRunner::ReserveForLimits() {
   }
   EnsureDecodeBuffers(rows, 1);
   EnsureDecodeBuffers(widest, widest_splits);
+  WarmUpGemms(tokens, rows);
 }
 
 bool CudaModelRunner::EnsureDecodeBuffers(int num_decode, int splits) {
@@ -145,6 +146,12 @@ void CudaModelRunner::EnsureActivations(int num_tokens, int num_rows) {
   host_logits_[parity_].Reserve(sizeof(float) * row_capacity_ * config_.vocab_size);
   host_sampled_[parity_].Reserve(sizeof(kernels::SampledToken) * row_capacity_);
   if (moved) DropGraphs();  // captured graphs point at the old buffers
+}
+
+CudaGemmPlans CudaGemmPlanCounts(const ModelRunner& runner) {
+  const auto* cuda = dynamic_cast<const CudaModelRunner*>(&runner);
+  if (cuda == nullptr) return {};
+  return cuda->gemm_plans();
 }
 
 int64_t CudaKvBytesPerBlock(const model::ModelConfig& config, int block_size,

@@ -70,6 +70,15 @@ absl::StatusOr<std::unique_ptr<ModelRunner>> CreateCudaModelRunner(
     const model::ModelConfig& config, const model::ModelWeights& weights,
     const kvcache::KvCacheConfig& kv, const CudaRunnerOptions& options = {});
 
+// cuBLASLt shapes `runner` (made by CreateCudaModelRunner) has planned: when it started (with the
+// scheduler's limits given, every shape a step can use is warmed then) and in all; {0, 0} for
+// another runner.
+struct CudaGemmPlans {
+  int at_start = 0;
+  int total = 0;
+};
+CudaGemmPlans CudaGemmPlanCounts(const ModelRunner& runner);
+
 // Bytes of KV cache per block across all layers (K and V of `kv_dtype`).
 int64_t CudaKvBytesPerBlock(const model::ModelConfig& config, int block_size,
                             kernels::DType kv_dtype = kernels::DType::kBF16);

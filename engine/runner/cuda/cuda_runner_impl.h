@@ -54,6 +54,10 @@ class CudaModelRunner : public ModelRunner {
   CudaModelRunner(const model::ModelConfig& config, const model::ModelWeights& weights,
                   const kvcache::KvCacheConfig& kv, const CudaRunnerOptions& options);
   ~CudaModelRunner() override;
+  // cuda_model_runner.h's CudaGemmPlanCounts.
+  CudaGemmPlans gemm_plans() const {
+    return {gemm_plans_at_start_, static_cast<int>(gemm_->num_plans())};
+  }
 
   StepOutput Execute(const SchedulerOutput& output) override;
   // Asynchronous scheduling: Launch queues the step on the stream and returns; a decode chunk's
@@ -92,6 +96,9 @@ class CudaModelRunner : public ModelRunner {
   void EnsureActivations(int num_tokens, int num_rows);
   // Sizes every per-step buffer for options_.max_num_seqs / max_num_batched_tokens, when given.
   void ReserveForLimits();
+  // Runs every GEMM shape a step within these limits can use once (gemm_warm_up.cc), so that no
+  // step pays a shape's first call.
+  void WarmUpGemms(int max_tokens, int max_rows);
   // The decode kernel's split workspace and counters for `num_decode` rows and `splits`; true
   // when a buffer a graph points at moved.
   bool EnsureDecodeBuffers(int num_decode, int splits);
@@ -141,6 +148,7 @@ class CudaModelRunner : public ModelRunner {
   int qkv_width_ = 0;
   cudaStream_t stream_ = nullptr;
   std::unique_ptr<kernels::GemmContext> gemm_;
+  int gemm_plans_at_start_ = 0;  // after WarmUpGemms
 
   DeviceBuffer kv_pool_;  // per layer: K then V, each [num_blocks, block_size, kv_heads, dim]
   int64_t kv_layer_elems_ = 0;

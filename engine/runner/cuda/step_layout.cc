@@ -21,6 +21,12 @@ int GemmRowBucket(int m) {
   return (m + step - 1) / step * step;
 }
 
+std::vector<int> GemmRowBuckets(int max_rows) {
+  std::vector<int> buckets;
+  for (int m = 1; m <= max_rows; m = GemmRowBucket(m) + 1) buckets.push_back(GemmRowBucket(m));
+  return buckets;
+}
+
 int GraphBucket(int n) {
   // Past 256, multiples of 128 (GemmRowBucket's step there).
   static constexpr int kBuckets[] = {1,  2,   4,   8,   16,  24,  32,  48, 64,

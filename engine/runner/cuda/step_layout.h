@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace stride::engine::runner::cuda {
 
@@ -14,6 +15,8 @@ int RoundUpPow2(int x, int floor);
 // GEMM row counts: multiples of 16 up to 256, of 128 up to 1024, then of 512. Never above the
 // power-of-two capacity (at least 64 rows) the activation and logit buffers are allocated with.
 int GemmRowBucket(int m);
+// Every GemmRowBucket of 1..max_rows, ascending.
+std::vector<int> GemmRowBuckets(int max_rows);
 
 // Decode batch sizes that get their own CUDA graph.
 int GraphBucket(int n);

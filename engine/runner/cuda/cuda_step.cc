@@ -245,12 +245,13 @@ void CudaModelRunner::Launch(const SchedulerOutput& output) {
 
   // Fill the staging copy of the metadata.
   EnsureActivations(l.num_tokens, std::max(1, l.num_rows));
-  // Powers of two, so that a growing batch reallocates them rarely (freeing pinned memory waits
-  // for the device).
-  if (staging_[parity_].Reserve(std::bit_ceil(l.total))) {  // graphs never read it
-    trace_.Note("pinned staging reallocated", num_launches_);
-  }
+  // Powers of two, so that a growing batch reallocates them rarely. Both staging copies grow with
+  // the device buffer, after DropGraphs has drained the stream: freeing pinned memory waits for
+  // the device, which at any other time is a step in flight.
   if (meta_.Reserve(std::max<size_t>(std::bit_ceil(l.total), 1 << 20))) DropGraphs();
+  const bool grew_even = staging_[0].Reserve(meta_.bytes());
+  const bool grew_odd = staging_[1].Reserve(meta_.bytes());
+  if (grew_even || grew_odd) trace_.Note("pinned staging reallocated", num_launches_);
   char* host = staging_[parity_].get<char>();
   FillMetadata(output, rows, work, step, use_graph, host);
 

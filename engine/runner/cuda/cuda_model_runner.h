@@ -47,7 +47,9 @@ struct CudaRunnerOptions {
   int gemm_tuned_max_rows = 512;
   // The scheduler's limits (0: not known). The runner sizes its buffers for them when it starts,
   // so no step has to grow one: a growth drains the stream (a step in flight under asynchronous
-  // scheduling included) and drops the captured graphs. Without them buffers grow on demand.
+  // scheduling included) and drops the captured graphs. It also runs every cuBLASLt shape a step
+  // within them can use once (a shape's first call waits for the device to drain). Without them
+  // buffers grow and shapes are planned on demand.
   int max_num_seqs = 0;
   int max_num_batched_tokens = 0;
   // Diagnostics to stderr (CreateCudaModelRunner also turns them on from the environment:

@@ -4,7 +4,8 @@
 // the host until step N is done, and the first token of a fresh server comes one step late
 // (kernels/NOTES.md round 12). Row counts are bucketed (GemmRowBucket), so the shapes a step can
 // use are known from the scheduler's limits; each is run once here, on the first layer's weights
-// and whatever the activation buffers hold, before any step.
+// and whatever the activation buffers hold, before any step. Not covered: steps with more logit
+// rows than max_num_seqs (prompt log-probs), which grow the logits buffer and drain anyway.
 #include "engine/runner/cuda/cuda_runner_impl.h"
 
 namespace stride::engine::runner::cuda {

@@ -125,14 +125,18 @@ void CudaModelRunner::Attention(int layer, const StepView& step) {
     STRIDE_CUDA_CHECK(kernels::LaunchPagedAttentionF32(a, stream_));
     return;
   }
+  // ... and the bf16 kernels, their operands.
+  auto paged_bf16 = [&](auto& a) {
+    paged(a);
+    a.q = q_.get<bf16>();
+    a.out = attn_.get<bf16>();
+    a.k_cache = k_cache;
+    a.v_cache = v_cache;
+    a.kv_dtype = options_.kv_dtype;
+  };
   if (step.num_decode > 0) {
     kernels::PagedDecodeParams d;
-    paged(d);
-    d.q = q_.get<bf16>();
-    d.out = attn_.get<bf16>();
-    d.k_cache = k_cache;
-    d.v_cache = v_cache;
-    d.kv_dtype = options_.kv_dtype;
+    paged_bf16(d);
     d.num_seqs = step.num_decode;
     d.num_splits = step.decode_splits;
     d.workspace = decode_workspace_.get();
@@ -141,12 +145,7 @@ void CudaModelRunner::Attention(int layer, const StepView& step) {
   }
   if (l.num_work > 0) {
     kernels::PagedPrefillParams p;
-    paged(p);
-    p.q = q_.get<bf16>();
-    p.out = attn_.get<bf16>();
-    p.k_cache = k_cache;
-    p.v_cache = v_cache;
-    p.kv_dtype = options_.kv_dtype;
+    paged_bf16(p);
     p.query_start = Meta<int32_t>(l.query_start);
     p.work = Meta<kernels::PrefillWorkItem>(l.work);
     p.num_work = l.num_work;

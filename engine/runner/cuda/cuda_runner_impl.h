@@ -73,6 +73,7 @@ class CudaModelRunner : public ModelRunner {
   struct LogitRow {
     int chunk;
     int row;       // token row in the batch
+    int position;  // that token's position in its request
     bool sample;   // false: a prompt log-prob row
     bool on_host;  // sampled / scored by the CPU sampler from copied logits
   };

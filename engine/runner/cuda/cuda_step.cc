@@ -42,13 +42,16 @@ std::vector<CudaModelRunner::LogitRow> CudaModelRunner::LogitRows(
     if (request.sampling.prompt_logprobs >= 0) {
       const bool host = request.sampling.prompt_logprobs > kernels::kMaxGpuTopLogprobs;
       for (int i = 0; i < chunk.num_new_tokens; ++i) {
-        if (chunk.num_computed_tokens + i + 1 < request.num_prompt_tokens) {
-          rows.push_back({c, offset + i, false, host});
+        const int position = chunk.num_computed_tokens + i;
+        if (position + 1 < request.num_prompt_tokens) {
+          rows.push_back({c, offset + i, position, false, host});
         }
       }
     }
     if (chunk.sample) {
-      rows.push_back({c, offset + chunk.num_new_tokens - 1, true, !GpuCanSample(request)});
+      const int last = chunk.num_new_tokens - 1;
+      rows.push_back({c, offset + last, chunk.num_computed_tokens + last, true,
+                      !GpuCanSample(request)});
     }
     offset += chunk.num_new_tokens;
   }
@@ -117,26 +120,15 @@ void CudaModelRunner::FillMetadata(const SchedulerOutput& output, const std::vec
   // Sampling knobs per logit row (graph mode: logit row = token row; padding rows are greedy).
   auto* sample_rows = reinterpret_cast<kernels::SampleRowParams*>(host + l.sample_rows);
   std::fill(sample_rows, sample_rows + l.num_rows, kernels::SampleRowParams{});
-  {
-    std::vector<int> chunk_offset(num_seqs);
-    for (int c = 0, offset = 0; c < num_seqs; ++c) {
-      chunk_offset[c] = offset;
-      offset += output.chunks[c].num_new_tokens;
-    }
-    for (size_t r = 0; r < rows.size(); ++r) {
-      const LogitRow& row = rows[r];
-      const ScheduledChunk& chunk = output.chunks[row.chunk];
-      const scheduler::Request& request = *chunk.request;
-      kernels::SampleRowParams& params = sample_rows[use_graph ? row.row : r];
-      if (row.on_host) continue;
-      if (row.sample) {
-        params = SampleRowFor(
-            request, chunk.num_computed_tokens + chunk.num_new_tokens - request.num_prompt_tokens);
-      } else {
-        const int position = chunk.num_computed_tokens + (row.row - chunk_offset[row.chunk]);
-        params = ScoreRowFor(request.token_ids[position + 1], request.sampling.prompt_logprobs);
-      }
-    }
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const LogitRow& row = rows[r];
+    const scheduler::Request& request = *output.chunks[row.chunk].request;
+    kernels::SampleRowParams& params = sample_rows[use_graph ? row.row : r];
+    if (row.on_host) continue;
+    // A sampling row's token is output number position + 1 - num_prompt_tokens.
+    params = row.sample ? SampleRowFor(request, row.position + 1 - request.num_prompt_tokens)
+                        : ScoreRowFor(request.token_ids[row.position + 1],
+                                      request.sampling.prompt_logprobs);
   }
   std::copy(work.begin(), work.end(), reinterpret_cast<kernels::PrefillWorkItem*>(host + l.work));
 }
@@ -305,28 +297,21 @@ StepOutput CudaModelRunner::Finish() {
   profile_.Mark(StepProfile::kSynced, stream_);
 
   result.chunks.resize(num_seqs);
-  std::vector<int> chunk_offset(num_seqs);
-  for (int c = 0, offset = 0; c < num_seqs; ++c) {
-    result.chunks[c].request_id = output.chunks[c].request->id;
-    chunk_offset[c] = offset;
-    offset += output.chunks[c].num_new_tokens;
-  }
+  for (int c = 0; c < num_seqs; ++c) result.chunks[c].request_id = output.chunks[c].request->id;
   sampling::SamplerScratch scratch;
   const float* logits = host_logits_[step.parity].get<float>();
   const auto* sampled = host_sampled_[step.parity].get<kernels::SampledToken>();
   for (size_t r = 0; r < rows.size(); ++r) {
     const LogitRow& row = rows[r];
-    const ScheduledChunk& chunk = output.chunks[row.chunk];
-    const scheduler::Request& request = *chunk.request;
+    const scheduler::Request& request = *output.chunks[row.chunk].request;
     scheduler::ChunkOutput& out = result.chunks[row.chunk];
     const size_t logit_row = use_graph ? row.row : r;
     std::span<const float> row_logits(logits + logit_row * vocab, vocab);
-    const int position = chunk.num_computed_tokens + (row.row - chunk_offset[row.chunk]);
     if (!row.sample) {
       const int num_top = request.sampling.prompt_logprobs;
       out.prompt_logprobs.push_back(
           row.on_host
-              ? sampling::RawTokenLogprob(row_logits, request.token_ids[position + 1], num_top)
+              ? sampling::RawTokenLogprob(row_logits, request.token_ids[row.position + 1], num_top)
               : ToTokenLogprob(sampled[logit_row], num_top));
     } else if (auto early = step.host_sampled.find(static_cast<int>(r));
                early != step.host_sampled.end()) {

@@ -174,7 +174,7 @@ absl::StatusOr<LoadedEngine> CreateEngine(const EngineOptions& options) {
                                        : scheduler::SchedulerConfig::Policy::kFcfs;
   engine_config.kv_cache = runner::BuildKvCacheConfig(config, options.block_size, num_blocks,
                                                       options.enable_prefix_caching);
-  engine_config.async_scheduling = options.async_scheduling;
+  engine_config.async_scheduling = options.async_scheduling.value_or(device == "cuda");
   STRIDE_RETURN_IF_ERROR(engine_config.scheduler.Validate());
   STRIDE_ASSIGN_OR_RETURN(
       std::unique_ptr<runner::ModelRunner> runner,
@@ -182,7 +182,7 @@ absl::StatusOr<LoadedEngine> CreateEngine(const EngineOptions& options) {
   STRIDE_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine,
                           Engine::Create(engine_config, config, std::move(runner)));
   return LoadedEngine{std::move(config), device, precision.dtype, precision.kv_cache_dtype,
-                      std::move(engine)};
+                      engine_config.async_scheduling, std::move(engine)};
 }
 
 }  // namespace stride::engine

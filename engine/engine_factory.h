@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -38,8 +39,11 @@ struct EngineOptions {
   // element type. fp8 halves the KV bytes (twice the cached tokens, about half the decode
   // attention traffic) at a per-tensor scale of 1.
   std::string kv_cache_dtype = "auto";
-  // Plan step N+1 while step N runs (EngineConfig::async_scheduling).
-  bool async_scheduling = false;
+  // Plan step N+1 while step N runs (EngineConfig::async_scheduling). Unset: on for the CUDA
+  // backend (its Launch only queues work, so the host's planning hides behind the GPU's step), off
+  // for the CPU backend (its Launch computes the whole step, so each token would only come a step
+  // later).
+  std::optional<bool> async_scheduling;
   bool enable_cuda_graphs = true;
   int cuda_gemm_candidates = 1;  // cuBLASLt algorithms timed per decode GEMM shape (1: heuristic)
   int cuda_gemm_tuned_max_rows = 512;  // ... for shapes of at most this many rows
@@ -50,6 +54,7 @@ struct LoadedEngine {
   std::string device;  // the backend chosen: "cpu" or "cuda"
   std::string dtype;   // what it computes in: "bfloat16" or "float32"
   std::string kv_cache_dtype;  // what its KV cache holds: dtype or "fp8_e4m3"
+  bool async_scheduling = false;  // whether its loop plans step N+1 while step N runs
   std::unique_ptr<Engine> engine;
 };
 

@@ -9,6 +9,7 @@
 #include "absl/flags/usage.h"
 #include "base/logging.h"
 #include "server/cli/commands.h"
+#include "server/cli/engine_flags.h"
 
 ABSL_FLAG(std::string, log_level, "warn", "trace, debug, info, warn, error or off");
 
@@ -36,15 +37,22 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string command = argv[1];
-  // Accept --flag-name as well as absl's --flag_name.
+  // Accept --flag-name as well as absl's --flag_name, and the bare and negated forms of the
+  // engine's auto / true / false flags.
+  std::vector<std::string> args(argv, argv + argc);
   for (int i = 2; i < argc; ++i) {
-    if (std::strncmp(argv[i], "--", 2) != 0) continue;
-    for (char* c = argv[i] + 2; *c != '\0' && *c != '='; ++c) {
-      if (*c == '-') *c = '_';
+    std::string& arg = args[i];
+    if (arg.rfind("--", 0) != 0) continue;
+    for (size_t c = 2; c < arg.size() && arg[c] != '='; ++c) {
+      if (arg[c] == '-') arg[c] = '_';
     }
+    arg = stride::server::cli::SpellOutEngineFlag(arg);
   }
+  std::vector<char*> arg_ptrs;
+  for (std::string& arg : args) arg_ptrs.push_back(arg.data());
   // Parse flags from everything after the command name; argv[1] stands in as program name.
-  std::vector<char*> positional = absl::ParseCommandLine(argc - 1, argv + 1);
+  // (The positional arguments returned point into `args`, which lives until main returns.)
+  std::vector<char*> positional = absl::ParseCommandLine(argc - 1, arg_ptrs.data() + 1);
   stride::base::InitLogging(absl::GetFlag(FLAGS_log_level));
   using namespace stride::server::cli;
   if (command == "generate") return RunGenerate(positional);

@@ -11,8 +11,10 @@ ABSL_FLAG(int, max_num_batched_tokens, 2048, "token budget of one engine step");
 ABSL_FLAG(int, max_num_seqs, 256, "requests running at once");
 ABSL_FLAG(bool, enable_chunked_prefill, true, "cut prompts into chunks (Sarathi-Serve)");
 ABSL_FLAG(bool, priority_scheduling, false, "schedule by request priority instead of arrival");
-ABSL_FLAG(bool, async_scheduling, false,
-          "plan the next engine step while the current one runs");
+ABSL_FLAG(std::string, async_scheduling, "auto",
+          "plan the next engine step while the current one runs: auto (on with the CUDA backend, "
+          "off with the CPU backend), true or false; --async-scheduling alone means true, "
+          "--no-async-scheduling false");
 ABSL_FLAG(int, block_size, 16, "tokens per KV-cache block");
 ABSL_FLAG(int, num_kv_blocks, 0, "KV-cache blocks; 0: derived from --kv-cache-memory-mb");
 ABSL_FLAG(int64_t, kv_cache_memory_mb, 256, "KV-cache memory when --num-kv-blocks is 0");
@@ -46,7 +48,16 @@ absl::StatusOr<engine::EngineOptions> EngineOptionsFromFlags() {
   options.max_num_seqs = absl::GetFlag(FLAGS_max_num_seqs);
   options.enable_chunked_prefill = absl::GetFlag(FLAGS_enable_chunked_prefill);
   options.priority_scheduling = absl::GetFlag(FLAGS_priority_scheduling);
-  options.async_scheduling = absl::GetFlag(FLAGS_async_scheduling);
+  // auto leaves it unset: EngineOptions then picks the backend's default.
+  const std::string async = absl::GetFlag(FLAGS_async_scheduling);
+  if (async == "true" || async == "1") {
+    options.async_scheduling = true;
+  } else if (async == "false" || async == "0") {
+    options.async_scheduling = false;
+  } else if (async != "auto") {
+    return absl::InvalidArgumentError("--async-scheduling must be auto, true or false, not '" +
+                                      async + "'");
+  }
   options.block_size = absl::GetFlag(FLAGS_block_size);
   options.num_kv_blocks = absl::GetFlag(FLAGS_num_kv_blocks);
   options.kv_cache_memory_bytes = absl::GetFlag(FLAGS_kv_cache_memory_mb) << 20;
@@ -58,6 +69,18 @@ absl::StatusOr<engine::EngineOptions> EngineOptionsFromFlags() {
   options.dtype = absl::GetFlag(FLAGS_dtype);
   options.kv_cache_dtype = absl::GetFlag(FLAGS_kv_cache_dtype);
   return options;
+}
+
+}  // namespace stride::server::cli
+
+namespace stride::server::cli {
+
+std::string SpellOutEngineFlag(const std::string& arg) {
+  if (arg == "--async_scheduling") return "--async_scheduling=true";
+  if (arg == "--noasync_scheduling" || arg == "--no_async_scheduling") {
+    return "--async_scheduling=false";
+  }
+  return arg;
 }
 
 }  // namespace stride::server::cli

@@ -143,9 +143,11 @@ int RunServe(const std::vector<char*>& args) {
       std::printf("stride serve: gRPC on %s:%d\n", grpc_options.host.c_str(),
                   grpc_server->port());
     }
-    std::printf("stride serve: ready (model %s, max_model_len %d, %s %s, KV cache %s)\n",
-                context.options().served_model_name.c_str(), loaded->engine->max_model_len(),
-                loaded->device.c_str(), loaded->dtype.c_str(), loaded->kv_cache_dtype.c_str());
+    std::printf(
+        "stride serve: ready (model %s, max_model_len %d, %s %s, KV cache %s, %s scheduling)\n",
+        context.options().served_model_name.c_str(), loaded->engine->max_model_len(),
+        loaded->device.c_str(), loaded->dtype.c_str(), loaded->kv_cache_dtype.c_str(),
+        loaded->async_scheduling ? "asynchronous" : "synchronous");
     std::fflush(stdout);
 
     stop.WaitForNotification();

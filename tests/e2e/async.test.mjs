@@ -1,10 +1,12 @@
 // `stride serve --async-scheduling` (the next engine step planned while the current one runs)
 // against the ordinary server, through the official OpenAI client: the same requests must read
 // the same text, log-probs and finish reasons, streamed or not (the CPU backend is
-// batch-invariant and sampling is seeded per request).
+// batch-invariant and sampling is seeded per request). Also the flag's spellings: not given, the
+// CPU backend runs the synchronous loop (CUDA the asynchronous one); the ready line says which.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { MODEL, Server } from './server.mjs';
+import { BIN, MODEL, Server, sleep } from './server.mjs';
 
 let sync;
 let async_;
@@ -16,6 +18,27 @@ before(async () => {
 after(async () => {
   assert.equal(await sync.stop(), 0);
   assert.equal(await async_.stop(), 0);
+});
+
+// The ready line comes after the engine is up, which /health may report a moment earlier.
+async function readyLine(server) {
+  for (let i = 0; i < 100; ++i) {
+    const m = server.output().match(/stride serve: ready \(.*\)/);
+    if (m) return m[0];
+    await sleep(50);
+  }
+  throw new Error(`no ready line in: ${server.output()}`);
+}
+
+test('the ready line names the loop: synchronous by default on the CPU, asynchronous when asked', async () => {
+  assert.match(await readyLine(sync), /, synchronous scheduling\)/);
+  assert.match(await readyLine(async_), /, asynchronous scheduling\)/);
+});
+
+test('--async-scheduling takes auto, true or false, and says so otherwise', () => {
+  const r = spawnSync(BIN, ['serve', '--async-scheduling=maybe'], { encoding: 'utf8' });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /--async-scheduling must be auto, true or false, not 'maybe'/);
 });
 
 // What a response says, without ids and timestamps.

@@ -1,8 +1,10 @@
 // What CreateCudaModelRunner refuses, with the error a user sees, and the neighbouring settings it
 // takes (so that a refusal cannot come from something else in the setup).
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
+#include "engine/engine_factory.h"
 #include "engine/model/model_config.h"
 #include "engine/model/weights.h"
 #include "engine/runner/cuda/cuda_model_runner.h"
@@ -68,6 +70,23 @@ TEST(CudaRunnerOptions, KvCacheDtypeFollowsTheModel) {
     const absl::Status status = runner(dtype, kv_dtype);
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
     EXPECT_NE(status.message().find("KV cache"), std::string::npos) << status;
+  }
+}
+
+// Not given, asynchronous scheduling is on with the CUDA backend (its Launch only queues the
+// step); given, it holds. (The CPU backend's default, off, is tests/unit/engine.)
+TEST(CudaRunnerOptions, AsyncSchedulingIsTheCudaDefault) {
+  engine::EngineOptions options;
+  options.model = FixtureDir("llama-gqa-llama3rope");
+  options.device = "cuda";
+  options.max_model_len = 128;
+  options.num_kv_blocks = 64;
+  for (std::optional<bool> asked : {std::optional<bool>(), std::optional<bool>(true),
+                                    std::optional<bool>(false)}) {
+    options.async_scheduling = asked;
+    absl::StatusOr<engine::LoadedEngine> loaded = engine::CreateEngine(options);
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    EXPECT_EQ(loaded->async_scheduling, asked.value_or(true));
   }
 }
 

@@ -3,6 +3,7 @@
 // exactly what the synchronous loop gives: tokens, log-probs, prompt log-probs, finish reasons.
 // The CPU backend is batch-invariant, so the different batches the two loops form do not matter.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,22 @@ TEST(EngineAsyncTest, ARunnerWithoutSupportIsRefused) {
   EXPECT_EQ(engine.status().code(), absl::StatusCode::kUnimplemented);
   config.async_scheduling = false;
   EXPECT_TRUE(Engine::Create(config, *model, std::make_unique<SynchronousRunner>()).ok());
+}
+
+// Not given, asynchronous scheduling follows the backend: off on the CPU (its Launch computes
+// the step, so a token would only come a step later), on with CUDA (tests/gpu); given, it holds.
+TEST(EngineAsyncTest, UnsetMeansTheBackendsDefault) {
+  EngineOptions options;
+  options.model = std::string(STRIDE_SOURCE_DIR) + "/tests/fixtures/models/llama-gqa-llama3rope";
+  options.device = "cpu";
+  options.max_model_len = 128;
+  for (std::optional<bool> asked : {std::optional<bool>(), std::optional<bool>(true),
+                                    std::optional<bool>(false)}) {
+    options.async_scheduling = asked;
+    absl::StatusOr<LoadedEngine> loaded = CreateEngine(options);
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    EXPECT_EQ(loaded->async_scheduling, asked.value_or(false));
+  }
 }
 
 }  // namespace

@@ -3,14 +3,17 @@
 // the model part short; `--offline=N[,IN,OUT]` runs only the engine throughput benchmark (N prompts
 // of IN tokens generating OUT, default 1000/1000; with `--max-num-seqs=K`,
 // `--max-num-batched-tokens=T`, `--gemm-candidates=N`, `--gemm-tuned-max-rows=M`,
-// `--gpu-memory-utilization=F`, `--fp8-kv-cache` and `--async-scheduling` for the engine);
+// `--gpu-memory-utilization=F`, `--fp8-kv-cache` and `--no-async-scheduling` (the synchronous
+// loop; asynchronous is CUDA's default) for the engine);
 // `--breakdown` only the batch-1 step breakdown and the skinny-GEMM table
 // (decode_breakdown_bench.cc); `--decode-attention` or
 // `--prefill-attention` only that kernel's benchmark; `--gemm-tuning` the cuBLASLt heuristic
 // against measured selection per Llama-8B shape (gemm_tuning_bench.cc); `--gemm-search` every
 // cuBLASLt configuration for the decode projections (gemm_search_bench.cc); `--kv-layout` the
 // token-major vs head-major KV read probe (kv_layout_probe.cu); `--overlap-probe` decode attention
-// of one half-batch beside the other half's projections on two streams (overlap_probe_bench.cc).
+// of one half-batch beside the other half's projections on two streams (overlap_probe_bench.cc);
+// `--read-ceiling` HBM read rates with no math, per-thread loads against bulk copies
+// (read_ceiling_probe.cu).
 #include <cstdio>
 #include <cstring>
 
@@ -35,8 +38,13 @@ int main(int argc, char** argv) {
     }
     if (std::strcmp(argv[i], "--fp8-kv-cache") == 0) offline.fp8_kv_cache = true;
     if (std::strcmp(argv[i], "--async-scheduling") == 0) offline.async_scheduling = true;
+    if (std::strcmp(argv[i], "--no-async-scheduling") == 0) offline.async_scheduling = false;
     if (std::strcmp(argv[i], "--kv-layout") == 0) {
       stride::testing::gpu::RunKvLayoutBenchmarks();
+      return 0;
+    }
+    if (std::strcmp(argv[i], "--read-ceiling") == 0) {
+      stride::testing::gpu::RunReadCeilingProbe();
       return 0;
     }
     if (std::strcmp(argv[i], "--overlap-probe") == 0) {

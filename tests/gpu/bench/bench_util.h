@@ -56,6 +56,7 @@ void RunGemmTuningBenchmarks();
 void RunGemmSearch();
 void RunKvLayoutBenchmarks();
 void RunOverlapProbe();
+void RunReadCeilingProbe();
 void RunModelBenchmarks(bool quick);
 struct OfflineOptions {
   int num_prompts = 1000;
@@ -67,7 +68,7 @@ struct OfflineOptions {
   int gemm_tuned_max_rows = 512;      // ... of at most this many rows
   double gpu_memory_utilization = 0.9;
   bool fp8_kv_cache = false;          // --kv-cache-dtype fp8
-  bool async_scheduling = false;      // EngineOptions::async_scheduling
+  bool async_scheduling = true;       // EngineOptions::async_scheduling (CUDA's default)
 };
 void RunOfflineBenchmark(const OfflineOptions& options);
 

@@ -8,9 +8,12 @@
 // occupancy. If the head-major rows read clearly faster at 3 CTAs per SM, DRAM locality is what
 // holds decode attention at ~80 % of the copy ceiling and a layout change is worth building;
 // if both read alike, it is not.
+#include <cuda.h>
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <numeric>
 #include <random>
 #include <vector>
@@ -37,12 +40,20 @@ __device__ __forceinline__ int64_t ChunkIndex(int64_t block, int t, int head, in
 // Each warp reads whole blocks of its (sequence, head): K then V, 8 chunks a lane each, all 16
 // loads issued before any is used. The xor of everything goes to `sink` only if it is a value no
 // input produces, so the loads cannot be dropped.
+// The grid is (sequence, head), or (head, sequence) with heads_fastest: then the CTAs of one
+// sequence's heads start together and read the same blocks' rows at about the same time.
+__device__ __forceinline__ void SeqAndHead(bool heads_fastest, int* seq, int* head) {
+  *seq = heads_fastest ? blockIdx.y : blockIdx.x;
+  *head = heads_fastest ? blockIdx.x : blockIdx.y;
+}
+
 template <bool kHeadMajor>
 __global__ void __launch_bounds__(kWarps * 32)
     ProbeKernel(const uint4* k, const uint4* v, const int32_t* tables, int width,
-                int blocks_per_seq, int num_heads, uint32_t* sink) {
+                int blocks_per_seq, int num_heads, bool heads_fastest, uint32_t* sink) {
   extern __shared__ uint4 occupancy_limiter[];  // unused: only limits CTAs per SM
-  const int seq = blockIdx.x, head = blockIdx.y;
+  int seq, head;
+  SeqAndHead(heads_fastest, &seq, &head);
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int32_t* table = tables + static_cast<int64_t>(seq) * width;
   uint32_t acc = 0;
@@ -65,6 +76,281 @@ __global__ void __launch_bounds__(kWarps * 32)
   if (acc == 0x9e3779b9u) sink[0] = acc + occupancy_limiter[0].x;
 }
 
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900  // only the sm_90 kernels' bodies use it
+__device__ __forceinline__ uint32_t SharedAddress(const void* p) {
+  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
+}
+#endif
+
+// The same walk with bulk asynchronous copies (the TMA engine) into a kBulkStages-deep ring of
+// K+V blocks per warp, one mbarrier per stage: token-major, lane t < 16 copies K row t and lane
+// 16 + t V row t (256 bytes each); head-major, lanes 0 and 1 copy the K and the V run (4 KB).
+// A warp waits for a stage, touches one word of each row, and refills it kBulkStages blocks on.
+constexpr int kBulkStages = 4;
+constexpr int kBlockBytes = kBlockTokens * kSliceChunks * 16;  // one head's K (or V) of a block
+
+template <bool kHeadMajor>
+__global__ void __launch_bounds__(kWarps * 32)
+    BulkProbeKernel(const uint4* k, const uint4* v, const int32_t* tables, int width,
+                    int blocks_per_seq, int num_heads, bool heads_fastest, uint32_t* sink) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  extern __shared__ __align__(128) unsigned char ring_raw[];  // [kWarps][kBulkStages][K, V]
+  __shared__ __align__(8) uint64_t full[kWarps][kBulkStages];
+  int seq, head;
+  SeqAndHead(heads_fastest, &seq, &head);
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  unsigned char* ring = ring_raw + warp * kBulkStages * 2 * kBlockBytes;
+  const int32_t* table = tables + static_cast<int64_t>(seq) * width;
+  if (lane == 0) {
+    for (int s = 0; s < kBulkStages; ++s) {
+      asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::"r"(SharedAddress(&full[warp][s])));
+    }
+    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+  }
+  __syncwarp();
+  auto issue = [&](int b, int stage) {
+    const uint32_t bar = SharedAddress(&full[warp][stage]);
+    if (lane == 0) {
+      asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(bar),
+                   "r"(2 * kBlockBytes)
+                   : "memory");
+    }
+    __syncwarp();
+    const int64_t block = table[b];
+    unsigned char* dst = ring + stage * 2 * kBlockBytes;
+    const void* src = nullptr;
+    int bytes = 0;
+    if (kHeadMajor) {
+      if (lane < 2) {
+        src = (lane == 0 ? k : v) + ChunkIndex<true>(block, 0, head, 0, num_heads);
+        dst += lane * kBlockBytes;
+        bytes = kBlockBytes;
+      }
+    } else {
+      const int t = lane % kBlockTokens;
+      src = (lane < kBlockTokens ? k : v) + ChunkIndex<false>(block, t, head, 0, num_heads);
+      dst += (lane / kBlockTokens) * kBlockBytes + t * kSliceChunks * 16;
+      bytes = kSliceChunks * 16;
+    }
+    if (bytes > 0) {
+      asm volatile(
+          "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, "
+          "[%3];" ::"r"(SharedAddress(dst)),
+          "l"(src), "r"(bytes), "r"(bar)
+          : "memory");
+    }
+  };
+  for (int s = 0; s < kBulkStages; ++s) {
+    const int b = warp + s * kWarps;
+    if (b < blocks_per_seq) issue(b, s);
+  }
+  uint32_t acc = 0, parity = 0;
+  int stage = 0;
+  for (int b = warp; b < blocks_per_seq; b += kWarps) {
+    const uint32_t bar = SharedAddress(&full[warp][stage]);
+    uint32_t done = 0;
+    while (!done) {
+      asm volatile(
+          "{\n .reg .pred p;\n mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
+          " selp.u32 %0, 1, 0, p;\n}\n"
+          : "=r"(done)
+          : "r"(bar), "r"(parity)
+          : "memory");
+    }
+    acc ^= reinterpret_cast<const uint32_t*>(ring + stage * 2 * kBlockBytes)[lane * 16];
+    __syncwarp();
+    const int next = b + kBulkStages * kWarps;
+    if (next < blocks_per_seq) issue(next, stage);
+    if (++stage == kBulkStages) stage = 0, parity ^= 1;
+  }
+  if (acc == 0x9e3779b9u) sink[0] = acc;
+#endif
+}
+
+// The same walk with tensor copies (cp.async.bulk.tensor: boxes of 16 rows x 64 dims = 2 KB
+// each, 128-byte swizzled as an mma kernel would read them), four per block (K and V, two dim
+// halves) issued by lane 0, into a kStages-deep ring per warp. Head-major: a 2-D map
+// [blocks x heads x 16 rows][128]; token-major: a 3-D map [tokens][heads][128] whose box takes one
+// head's 16 token rows, 2 KB apart.
+// kMode (head-major only; token-major always 0): 0, two boxes per K (or V), one per 64-dim half;
+// 1, one 4 KB box over the block viewed as [32][64] (128-byte rows, read in order); 2, one box
+// [2 halves][16 rows][64] (dims reordered so that smem holds each half's 16 rows together).
+template <bool kHeadMajor, int kStages, int kMode = 0>
+__global__ void __launch_bounds__(kWarps * 32)
+    TensorProbeKernel(const __grid_constant__ CUtensorMap k_map,
+                      const __grid_constant__ CUtensorMap v_map, const int32_t* tables, int width,
+                      int blocks_per_seq, int num_heads, bool heads_fastest, uint32_t* sink) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  extern __shared__ __align__(1024) unsigned char tensor_ring[];  // [kWarps][kStages][4][2 KB]
+  __shared__ __align__(8) uint64_t full[kWarps][kStages];
+  int seq, head;
+  SeqAndHead(heads_fastest, &seq, &head);
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  // Swizzled boxes need 1024-byte aligned destinations (the launch adds 1 KB of slack).
+  unsigned char* aligned = tensor_ring + ((1024 - (SharedAddress(tensor_ring) & 1023)) & 1023);
+  unsigned char* ring = aligned + warp * kStages * 2 * kBlockBytes;
+  const int32_t* table = tables + static_cast<int64_t>(seq) * width;
+  if (lane == 0) {
+    for (int s = 0; s < kStages; ++s) {
+      asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::"r"(SharedAddress(&full[warp][s])));
+    }
+    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+  }
+  __syncwarp();
+  auto issue = [&](int b, int stage) {
+    if (lane != 0) return;
+    const uint32_t bar = SharedAddress(&full[warp][stage]);
+    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(bar),
+                 "r"(2 * kBlockBytes)
+                 : "memory");
+    const int block = table[b];
+    unsigned char* dst = ring + stage * 2 * kBlockBytes;
+    if constexpr (kMode != 0 && !kHeadMajor) {  // 4-D [half][16 tokens][head][64]
+      for (int i = 0; i < 2; ++i) {
+        const CUtensorMap* map = i == 0 ? &k_map : &v_map;
+        asm volatile(
+            "cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], "
+            "[%1, {%2, %3, %4, %5}], [%6];" ::"r"(SharedAddress(dst + i * kBlockBytes)),
+            "l"(reinterpret_cast<uint64_t>(map)), "r"(0), "r"(head), "r"(block * 16), "r"(0),
+            "r"(bar)
+            : "memory");
+      }
+    } else if constexpr (kMode != 0) {
+      const int row0 = (block * num_heads + head) * 16;
+      for (int i = 0; i < 2; ++i) {
+        const CUtensorMap* map = i == 0 ? &k_map : &v_map;
+        const uint32_t to = SharedAddress(dst + i * kBlockBytes);
+        if (kMode == 1) {
+          asm volatile(
+              "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], "
+              "[%1, {%2, %3}], [%4];" ::"r"(to),
+              "l"(reinterpret_cast<uint64_t>(map)), "r"(0), "r"(2 * row0), "r"(bar)
+              : "memory");
+        } else {
+          asm volatile(
+              "cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], "
+              "[%1, {%2, %3, %4}], [%5];" ::"r"(to),
+              "l"(reinterpret_cast<uint64_t>(map)), "r"(0), "r"(row0), "r"(0), "r"(bar)
+              : "memory");
+        }
+      }
+    } else {
+      for (int i = 0; i < 4; ++i) {
+        const CUtensorMap* map = i < 2 ? &k_map : &v_map;
+        const int d0 = (i % 2) * 64;
+        const uint32_t to = SharedAddress(dst + i * (kBlockBytes / 2));
+        if (kHeadMajor) {
+          asm volatile(
+              "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], "
+              "[%1, {%2, %3}], [%4];" ::"r"(to),
+              "l"(reinterpret_cast<uint64_t>(map)), "r"(d0), "r"((block * num_heads + head) * 16),
+              "r"(bar)
+              : "memory");
+        } else {
+          asm volatile(
+              "cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], "
+              "[%1, {%2, %3, %4}], [%5];" ::"r"(to),
+              "l"(reinterpret_cast<uint64_t>(map)), "r"(d0), "r"(head), "r"(block * 16), "r"(bar)
+              : "memory");
+        }
+      }
+    }
+  };
+  for (int s = 0; s < kStages; ++s) {
+    const int b = warp + s * kWarps;
+    if (b < blocks_per_seq) issue(b, s);
+  }
+  uint32_t acc = 0, parity = 0;
+  int stage = 0;
+  for (int b = warp; b < blocks_per_seq; b += kWarps) {
+    const uint32_t bar = SharedAddress(&full[warp][stage]);
+    uint32_t done = 0;
+    while (!done) {
+      asm volatile(
+          "{\n .reg .pred p;\n mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
+          " selp.u32 %0, 1, 0, p;\n}\n"
+          : "=r"(done)
+          : "r"(bar), "r"(parity)
+          : "memory");
+    }
+    acc ^= reinterpret_cast<const uint32_t*>(ring + stage * 2 * kBlockBytes)[lane * 16];
+    __syncwarp();
+    const int next = b + kStages * kWarps;
+    if (next < blocks_per_seq) issue(next, stage);
+    if (++stage == kStages) stage = 0, parity ^= 1;
+  }
+  if (acc == 0x9e3779b9u) sink[0] = acc;
+#endif
+}
+
+using EncodeTiled = CUresult (*)(CUtensorMap*, CUtensorMapDataType, cuuint32_t, void*,
+                                 const cuuint64_t*, const cuuint64_t*, const cuuint32_t*,
+                                 const cuuint32_t*, CUtensorMapInterleave, CUtensorMapSwizzle,
+                                 CUtensorMapL2promotion, CUtensorMapFloatOOBfill);
+
+// A map of a KV cache (bf16, d128) in boxes of 16 rows x 64 dims, 128-byte swizzled (mode: see
+// TensorProbeKernel), L2 promotion to 256-byte lines or none.
+CUtensorMap KvMap(const void* base, int64_t tokens, int num_heads, bool head_major, int mode = 0,
+                  bool promote = true) {
+  static const EncodeTiled encode = [] {
+    void* fn = nullptr;
+    cudaDriverEntryPointQueryResult found{};
+    GPU_CHECK(cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &fn, 12000,
+                                               cudaEnableDefault, &found));
+    return reinterpret_cast<EncodeTiled>(fn);
+  }();
+  CUtensorMap map;
+  const cuuint32_t element_strides[3] = {1, 1, 1};
+  CUresult r;
+  const CUtensorMapL2promotion promotion =
+      promote ? CU_TENSOR_MAP_L2_PROMOTION_L2_256B : CU_TENSOR_MAP_L2_PROMOTION_NONE;
+  const cuuint64_t rows = static_cast<cuuint64_t>(tokens) * num_heads;
+  if (mode == 2 && !head_major) {
+    const cuuint64_t dims[4] = {64, static_cast<cuuint64_t>(num_heads),
+                                static_cast<cuuint64_t>(tokens), 2};
+    const cuuint64_t strides[3] = {256, static_cast<cuuint64_t>(num_heads) * 256, 128};
+    const cuuint32_t box[4] = {64, 1, 16, 2};
+    const cuuint32_t ones[4] = {1, 1, 1, 1};
+    r = encode(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 4, const_cast<void*>(base), dims, strides,
+               box, ones, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B, promotion,
+               CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  } else if (mode == 1) {
+    const cuuint64_t dims[2] = {64, 2 * rows};
+    const cuuint64_t strides[1] = {128};
+    const cuuint32_t box[2] = {64, 32};
+    r = encode(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, const_cast<void*>(base), dims, strides,
+               box, element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+               promotion, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  } else if (mode == 2) {
+    const cuuint64_t dims[3] = {64, rows, 2};
+    const cuuint64_t strides[2] = {256, 128};
+    const cuuint32_t box[3] = {64, 16, 2};
+    r = encode(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3, const_cast<void*>(base), dims, strides,
+               box, element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+               promotion, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  } else if (head_major) {
+    const cuuint64_t dims[2] = {128, static_cast<cuuint64_t>(tokens) * num_heads};
+    const cuuint64_t strides[1] = {256};
+    const cuuint32_t box[2] = {64, 16};
+    r = encode(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, const_cast<void*>(base), dims, strides,
+               box, element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+               promotion, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  } else {
+    const cuuint64_t dims[3] = {128, static_cast<cuuint64_t>(num_heads),
+                                static_cast<cuuint64_t>(tokens)};
+    const cuuint64_t strides[2] = {256, static_cast<cuuint64_t>(num_heads) * 256};
+    const cuuint32_t box[3] = {64, 1, 16};
+    r = encode(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3, const_cast<void*>(base), dims, strides,
+               box, element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+               promotion, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  }
+  if (r != CUDA_SUCCESS) {
+    std::fprintf(stderr, "cuTensorMapEncodeTiled failed: %d\n", static_cast<int>(r));
+    std::abort();
+  }
+  return map;
+}
+
 }  // namespace
 
 std::vector<KvLayoutResult> ProbeKvLayouts(int num_seqs, int context, int num_heads) {
@@ -81,22 +367,67 @@ std::vector<KvLayoutResult> ProbeKvLayouts(int num_seqs, int context, int num_he
   DeviceArray<int32_t> tables(order);
   DeviceArray<uint32_t> sink(1);
 
-  // The decode kernel's shared memory at d128 (74,496 B: 3 CTAs per SM), or none.
+  // The decode kernel's shared memory at d128 (74,496 B: 3 CTAs per SM), or none; the bulk
+  // kernel's ring is 128 KB per CTA (1 per SM) or, with the decode kernel's 74 KB, 2.
   constexpr int kDecodeShared = 74496;
+  constexpr int kBulkShared = kWarps * kBulkStages * 2 * kBlockBytes;
   std::vector<KvLayoutResult> results;
-  for (bool head_major : {false, true}) {
-    const auto kernel = head_major ? ProbeKernel<true> : ProbeKernel<false>;
-    GPU_CHECK(
-        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kDecodeShared));
+  const auto run = [&](auto kernel, bool head_major, bool bulk, int shared, bool decode_occupancy,
+                       bool heads_fastest) {
+    GPU_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, shared));
     GPU_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout,
                                    cudaSharedmemCarveoutMaxShared));
-    for (int shared : {kDecodeShared, 0}) {
-      const dim3 grid(num_seqs, num_heads);
-      const double ms = MedianMs([&] {
-        kernel<<<grid, kWarps * 32, shared>>>(k.get(), v.get(), tables.get(), blocks_per_seq,
-                                              blocks_per_seq, num_heads, sink.get());
-      });
-      results.push_back({head_major, shared > 0, 2.0 * chunks * sizeof(uint4) / (ms * 1e-3)});
+    const dim3 grid = heads_fastest ? dim3(num_heads, num_seqs) : dim3(num_seqs, num_heads);
+    const double ms = MedianMs([&] {
+      kernel<<<grid, kWarps * 32, shared>>>(k.get(), v.get(), tables.get(), blocks_per_seq,
+                                            blocks_per_seq, num_heads, heads_fastest, sink.get());
+    });
+    results.push_back({head_major, decode_occupancy, bulk, heads_fastest,
+                       2.0 * chunks * sizeof(uint4) / (ms * 1e-3)});
+  };
+  for (bool heads_fastest : {false, true}) {
+    for (bool head_major : {false, true}) {
+      const auto kernel = head_major ? ProbeKernel<true> : ProbeKernel<false>;
+      run(kernel, head_major, false, kDecodeShared, true, heads_fastest);
+      run(kernel, head_major, false, 0, false, heads_fastest);
+      const auto bulk = head_major ? BulkProbeKernel<true> : BulkProbeKernel<false>;
+      run(bulk, head_major, true, kBulkShared, true, heads_fastest);
+      // Tensor copies: 4 stages a warp (1 CTA per SM) and 2 (64 KB: 3 CTAs per SM).
+      const int64_t tokens = num_blocks * kBlockTokens;
+      CUtensorMap k_map = KvMap(k.get(), tokens, num_heads, head_major);
+      CUtensorMap v_map = KvMap(v.get(), tokens, num_heads, head_major);
+      const auto tensor = [&](auto kernel, int stages, int mode = 0, bool promote = true) {
+        k_map = KvMap(k.get(), tokens, num_heads, head_major, mode, promote);
+        v_map = KvMap(v.get(), tokens, num_heads, head_major, mode, promote);
+        const int shared = kWarps * stages * 2 * kBlockBytes + 1024;
+        GPU_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, shared));
+        GPU_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout,
+                                       cudaSharedmemCarveoutMaxShared));
+        const dim3 grid = heads_fastest ? dim3(num_heads, num_seqs) : dim3(num_seqs, num_heads);
+        const double ms = MedianMs([&] {
+          kernel<<<grid, kWarps * 32, shared>>>(k_map, v_map, tables.get(), blocks_per_seq,
+                                                blocks_per_seq, num_heads, heads_fastest,
+                                                sink.get());
+        });
+        results.push_back({head_major, stages == 2, false, heads_fastest,
+                           2.0 * chunks * sizeof(uint4) / (ms * 1e-3), true, mode, promote});
+      };
+      if (head_major) {
+        tensor(TensorProbeKernel<true, 4>, 4);
+        tensor(TensorProbeKernel<true, 2>, 2);
+        tensor(TensorProbeKernel<true, 2>, 2, 0, false);
+        tensor(TensorProbeKernel<true, 2, 1>, 2, 1);
+        tensor(TensorProbeKernel<true, 2, 1>, 2, 1, false);
+        tensor(TensorProbeKernel<true, 2, 2>, 2, 2);
+        tensor(TensorProbeKernel<true, 2, 2>, 2, 2, false);
+      } else {
+        tensor(TensorProbeKernel<false, 4>, 4);
+        tensor(TensorProbeKernel<false, 2>, 2);
+        tensor(TensorProbeKernel<false, 2>, 2, 0, false);
+        tensor(TensorProbeKernel<false, 2, 2>, 2, 2);
+        tensor(TensorProbeKernel<false, 2, 2>, 2, 2, false);
+        tensor(TensorProbeKernel<false, 4, 2>, 4, 2, false);
+      }
     }
   }
   return results;

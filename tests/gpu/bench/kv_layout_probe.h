@@ -9,7 +9,14 @@ namespace stride::testing::gpu {
 struct KvLayoutResult {
   bool head_major = false;        // [block][head][token][d] instead of [block][token][head][d]
   bool decode_occupancy = false;  // 3 CTAs per SM (the decode kernel's) instead of as many as fit
+                                  // (bulk: 1 CTA per SM of 128 KB in flight)
+  bool bulk = false;              // cp.async.bulk into a 4-stage ring per warp, not 16-byte loads
+  bool heads_fastest = false;     // grid (head, sequence): a sequence's heads run together
   double bytes_per_s = 0;
+  bool tensor = false;  // cp.async.bulk.tensor boxes (swizzled) in a ring per warp; with
+                        // decode_occupancy 2 stages a warp (3 CTAs per SM), else 4 (1)
+  int tensor_mode = 0;  // TensorProbeKernel's kMode
+  bool l2_promotion = true;
 };
 
 // num_seqs sequences of `context` keys (a multiple of 16), num_heads KV heads of d128 bf16.

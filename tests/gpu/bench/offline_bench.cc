@@ -99,7 +99,7 @@ void RunOfflineBenchmark(const OfflineOptions& offline) {
       offline.gpu_memory_utilization != OfflineOptions{}.gpu_memory_utilization
           ? absl::StrCat(", memory ", offline.gpu_memory_utilization)
           : "",
-      offline.fp8_kv_cache ? ", fp8 KV" : "", offline.async_scheduling ? ", async" : "");
+      offline.fp8_kv_cache ? ", fp8 KV" : "", offline.async_scheduling ? ", async" : ", sync");
   Report("offline_output_tok_per_s", shape, output_tokens / seconds, "tok/s", 10000, "target");
 }
 

@@ -107,6 +107,59 @@ __device__ __forceinline__ void AccumulatePv(const float (&s)[kKeys / 8][4], con
   }
 }
 
+// Tiles as a TMA tensor copy with 128-byte swizzle leaves them (paged_decode_tma.cu): kKeys
+// rows of D values stored as D / 64 halves of [kKeys][64], each row's eight 16-byte chunks
+// permuted by chunk ^ (row % 8). The tile starts 1024-byte aligned, so the permutation is the
+// hardware's. The eight rows an ldmatrix reads at one logical chunk land in eight distinct
+// chunks: no bank conflicts, with no padding.
+template <int kKeys>
+__device__ __forceinline__ const __nv_bfloat16* SwizzledChunk(const __nv_bfloat16* tile, int row,
+                                                              int element) {
+  const int half = element / 64, chunk = (element % 64) / 8;
+  return tile + half * kKeys * 64 + row * 64 + ((chunk ^ (row % 8)) * 8);
+}
+
+// QkScores over a swizzled K tile.
+template <int D, int kKeys>
+__device__ __forceinline__ void QkScoresSwizzled(const uint32_t (&q)[D / 16][4],
+                                                 const __nv_bfloat16* k, float (&s)[kKeys / 8][4]) {
+  const int lane = threadIdx.x % 32;
+#pragma unroll
+  for (int n = 0; n < kKeys / 8; ++n) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.0f;
+  const int key = (lane % 8) + (lane / 16) * 8, d = ((lane / 8) % 2) * 8;
+#pragma unroll
+  for (int kk = 0; kk < D / 16; ++kk) {
+#pragma unroll
+    for (int np = 0; np < kKeys / 16; ++np) {
+      uint32_t b[4];
+      LdMatrixX4(b, SwizzledChunk<kKeys>(k, np * 16 + key, kk * 16 + d));
+      Mma16816(s[2 * np], q[kk], b[0], b[1]);
+      Mma16816(s[2 * np + 1], q[kk], b[2], b[3]);
+    }
+  }
+}
+
+// AccumulatePv over a swizzled V tile.
+template <int D, int kKeys>
+__device__ __forceinline__ void AccumulatePvSwizzled(const float (&s)[kKeys / 8][4],
+                                                     const __nv_bfloat16* v, float (&o)[D / 8][4]) {
+  const int lane = threadIdx.x % 32;
+  const int key = (lane % 8) + ((lane / 8) % 2) * 8, d = (lane / 16) * 8;
+#pragma unroll
+  for (int kc = 0; kc < kKeys / 16; ++kc) {
+    const uint32_t a[4] = {
+        PackBf16(s[2 * kc][0], s[2 * kc][1]), PackBf16(s[2 * kc][2], s[2 * kc][3]),
+        PackBf16(s[2 * kc + 1][0], s[2 * kc + 1][1]), PackBf16(s[2 * kc + 1][2], s[2 * kc + 1][3])};
+#pragma unroll
+    for (int dp = 0; dp < D / 16; ++dp) {
+      uint32_t b[4];
+      LdMatrixX4Trans(b, SwizzledChunk<kKeys>(v, kc * 16 + key, dp * 16 + d));
+      Mma16816(o[2 * dp], a, b[0], b[1]);
+      Mma16816(o[2 * dp + 1], a, b[2], b[3]);
+    }
+  }
+}
+
 // Per-lane softmax state for its two rows (l/4 and l/4 + 8), in the log2 domain. `sum` is this
 // lane's partial row sum; the quad's partials are added once at the end.
 struct RowState {

@@ -107,6 +107,18 @@ struct PagedDecodeParams {
   // Tuning: in grids of at most one CTA per SM (latency-bound) each warp's first K/V tile is
   // prefetched into L2 before the PDL wait; false turns that off (A/B measurements).
   bool l2_prefetch = true;
+  // Tuning: the grid as (KV head, sequence, split) instead of (sequence, KV head, split), so the
+  // CTAs of one sequence's KV heads start together and read each cache block's rows (token-major:
+  // a block's token rows hold every head) at about the same time.
+  bool heads_fastest = false;
+  // The pool's size in blocks (each cache [num_cache_blocks, block_size, num_kv_heads,
+  // head_dim]). When given (> 0), bf16 caches at head_dim 64 or 128 with block_size >= 16 and no
+  // sliding window, in grids of more CTAs than SMs, are read with TMA tensor copies on sm_90
+  // (paged_decode_tma.cu), which needs the caches' extent; otherwise, or with use_tma false,
+  // with per-lane cp.async.
+  int64_t num_cache_blocks = 0;
+  bool use_tma = true;
+  int tma_stages = 0;  // Tuning: K/V tiles in flight per warp (2 or 3); 0: 2
 };
 
 inline constexpr int kDefaultDecodeTileKeys = 16;
@@ -124,5 +136,8 @@ size_t PagedDecodeWorkspaceBytes(int num_seqs, int num_heads, int head_dim, int 
 // block_tables are read before the wait, so no kernel earlier on the stream may write them (the
 // runner copies them before the step's first kernel); q, the caches and the workspace may be.
 cudaError_t LaunchPagedDecode(const PagedDecodeParams& p, cudaStream_t stream);
+
+// Whether LaunchPagedDecode(p) reads the tiles with TMA tensor copies (see num_cache_blocks).
+bool PagedDecodeUsesTma(const PagedDecodeParams& p);
 
 }  // namespace stride::kernels

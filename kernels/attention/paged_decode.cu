@@ -85,10 +85,9 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
   // fp8 d16 has 16 chunks a tile: lanes 16..31 copy nothing.
   constexpr bool kIdleLanes = kKeys * kChunks < 32;
   constexpr int kPerLane = kIdleLanes ? 1 : kKeys * kChunks / 32;
-  constexpr int kOutStride = D + 8;  // fp32 accumulator rows (conflict-free float2 stores)
   static_assert(32 % kChunks == 0 && (kIdleLanes || kPerLane * 32 == kKeys * kChunks),
                 "tile / lane mapping");
-  static_assert(kRows * kOutStride * 4 <= Tiles::template WarpBytes<kKeys>(),
+  static_assert(kRows * decode::kOutStride<D> * 4 <= Tiles::template WarpBytes<kKeys>(),
                 "accumulator fits K/V buffers");
   extern __shared__ __align__(16) unsigned char shared_raw[];
   __nv_bfloat16* q_s = reinterpret_cast<__nv_bfloat16*>(shared_raw);  // bf16 only
@@ -98,7 +97,8 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
   float* warp_max = reinterpret_cast<float*>(kv_s + kWarps * 2 * kStages * kKeys * kStride);
   float* warp_sum = warp_max + kWarps * kRows;
 
-  const int seq = blockIdx.x, kv_head = blockIdx.y, split = blockIdx.z;
+  const int seq = p.heads_fastest ? blockIdx.y : blockIdx.x;
+  const int kv_head = p.heads_fastest ? blockIdx.x : blockIdx.y, split = blockIdx.z;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int group = p.num_heads / p.num_kv_heads;
   AllowDependentLaunch();
@@ -270,81 +270,10 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
   CpAsyncWait<0>();
   attention::FinishRowSums(state);
 
-  // Merge the warps: each rescales its accumulator to the CTA-wide row maximum and stores it in
-  // its own K/V buffers; the CTA then adds the kWarps copies in a fixed order.
-  if (lane % 4 == 0) {
-#pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      warp_max[warp * kRows + lane / 4 + 8 * r] = state.max[r];
-      warp_sum[warp * kRows + lane / 4 + 8 * r] = state.sum[r];
-    }
-  }
-  __syncthreads();
-  float* acc_w = reinterpret_cast<float*>(k_w);  // [kRows][kOutStride]
-#pragma unroll
-  for (int r = 0; r < 2; ++r) {
-    const int row = lane / 4 + 8 * r;
-    float row_max = -INFINITY;
-    for (int w = 0; w < kWarps; ++w) row_max = fmaxf(row_max, warp_max[w * kRows + row]);
-    const float factor = state.max[r] == -INFINITY ? 0.0f : exp2f(state.max[r] - row_max);
-#pragma unroll
-    for (int n = 0; n < D / 8; ++n) {
-      const int col = n * 8 + (lane % 4) * 2;
-      *reinterpret_cast<float2*>(acc_w + row * kOutStride + col) =
-          make_float2(o[n][2 * r] * factor, o[n][2 * r + 1] * factor);
-    }
-  }
-  __syncthreads();
-
-  const float* acc = reinterpret_cast<const float*>(kv_s);
-  // One warp's K/V stages, in floats.
+  // One warp's K/V stages, in floats: the warps' accumulators go there.
   constexpr int kWarpFloats = Tiles::template WarpBytes<kKeys>() / 4;
-  for (int i = threadIdx.x; i < group * D; i += blockDim.x) {
-    const int row = i / D, col = i % D;
-    // fp8: the accumulator's columns are a permutation of the head dims.
-    const int d = kFp8 ? decode::Fp8OutputDim<D>(col) : col;
-    float row_max = -INFINITY;
-    for (int w = 0; w < kWarps; ++w) row_max = fmaxf(row_max, warp_max[w * kRows + row]);
-    float sum = 0.0f, total = 0.0f;
-#pragma unroll
-    for (int w = 0; w < kWarps; ++w) {
-      const float m = warp_max[w * kRows + row];
-      if (m != -INFINITY) sum += warp_sum[w * kRows + row] * exp2f(m - row_max);
-      total += acc[w * kWarpFloats + row * kOutStride + col];
-    }
-    float value = sum > 0.0f ? total / sum : 0.0f;
-    if constexpr (kFp8) value *= p.v_scale;  // a value element e means e * v_scale
-    const int64_t head = static_cast<int64_t>(seq) * p.num_heads + kv_head * group + row;
-    if (p.num_splits == 1) {
-      p.out[head * D + d] = __float2bfloat16(value);
-    } else {
-      PartialOut(p)[(head * p.num_splits + split) * D + d] = value;
-      if (col == 0) {
-        PartialLse(p)[head * p.num_splits + split] = sum > 0.0f ? row_max + log2f(sum) : -INFINITY;
-      }
-    }
-  }
-  if (p.num_splits == 1 || p.split_counters == nullptr) return;
-
-  // Fused split merge: one arrival per CTA on the (sequence, KV head) counter; the last to
-  // arrive resets it for the next launch and merges. As in a grid barrier, the barrier makes
-  // the CTA's partial writes visible to thread 0, whose fence (cumulative) publishes them before
-  // its arrival, and whose fence after the last arrival orders the other CTAs' partials before
-  // the reads that follow the second barrier.
-  __shared__ int is_last;
-  __syncthreads();
-  if (threadIdx.x == 0) {
-    int32_t* counter = p.split_counters + seq * p.num_kv_heads + kv_head;
-    __threadfence();
-    is_last = atomicAdd(counter, 1) == p.num_splits - 1;
-    if (is_last) {
-      atomicExch(counter, 0);
-      __threadfence();
-    }
-  }
-  __syncthreads();
-  if (!is_last) return;
-  decode::MergeSplits<D>(p, seq, kv_head, reinterpret_cast<float*>(kv_s));  // K/V buffers are idle
+  decode::MergeWarpsAndStore<D, kWarps, kFp8>(p, seq, kv_head, split, state, o, warp_max, warp_sum,
+                                              reinterpret_cast<float*>(kv_s), kWarpFloats);
 }
 
 template <int D, int kKeys, int kWarps, DType kCache>
@@ -366,7 +295,8 @@ cudaError_t LaunchVariant(PagedDecodeParams p, cudaStream_t stream) {
                                 cudaSharedmemCarveoutMaxShared);
   }();
   if (attribute != cudaSuccess) return attribute;
-  const dim3 grid(p.num_seqs, p.num_kv_heads, p.num_splits);
+  const dim3 grid = p.heads_fastest ? dim3(p.num_kv_heads, p.num_seqs, p.num_splits)
+                                    : dim3(p.num_seqs, p.num_kv_heads, p.num_splits);
   cudaError_t e = LaunchPdl(kernel, grid, dim3(kWarps * 32), kShared, stream, p);
   if (e != cudaSuccess || p.num_splits == 1 || fused) return e;
   return decode::LaunchMergeSplits<D>(p, stream);
@@ -415,6 +345,8 @@ size_t PagedDecodeWorkspaceBytes(int num_seqs, int num_heads, int head_dim, int 
   return sizeof(float) * static_cast<size_t>(num_seqs) * num_heads * num_splits * (head_dim + 1);
 }
 
+bool PagedDecodeUsesTma(const PagedDecodeParams& p) { return decode::PagedDecodeTmaApplies(p); }
+
 cudaError_t LaunchPagedDecode(const PagedDecodeParams& p, cudaStream_t stream) {
   if (p.num_seqs == 0) return cudaSuccess;
   if (p.kv_dtype != DType::kBF16 && p.kv_dtype != DType::kFP8E4M3) return cudaErrorInvalidValue;
@@ -429,6 +361,7 @@ cudaError_t LaunchPagedDecode(const PagedDecodeParams& p, cudaStream_t stream) {
       !PagedAttentionSupportsHeadDim(p.head_dim)) {
     return cudaErrorInvalidValue;
   }
+  if (decode::PagedDecodeTmaApplies(p)) return decode::LaunchPagedDecodeTma(p, stream);
   switch (p.head_dim) {
     case 16:
       return Launch<16>(p, stream);

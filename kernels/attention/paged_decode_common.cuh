@@ -12,6 +12,7 @@
 
 #include <cstdint>
 
+#include "kernels/attention/mma_tile.cuh"
 #include "kernels/attention/paged_attention.h"
 #include "kernels/common/pdl.cuh"
 
@@ -139,6 +140,10 @@ cudaError_t LaunchMergeSplits(const PagedDecodeParams& p, cudaStream_t stream) {
 
 // SM count of the current device, read once (the devices of one process are alike).
 int MultiprocessorCount();
+
+// The TMA variant (paged_decode_tma.cu): whether it takes these params, and its launch.
+bool PagedDecodeTmaApplies(const PagedDecodeParams& p);
+cudaError_t LaunchPagedDecodeTma(const PagedDecodeParams& p, cudaStream_t stream);
 
 // fp8 (e4m3) KV cache. The tiles are not widened into bf16 tiles in shared memory (that would
 // cost a second tile's space, i.e. the third CTA per SM, and a shared-memory round trip): each
@@ -297,6 +302,97 @@ __device__ __forceinline__ void Fp8AccumulatePv(const float (&s)[kKeys / 8][4], 
 template <int D>
 __device__ __forceinline__ int Fp8OutputDim(int col) {
   return (col % 8) * (D / 8) + col / 8;
+}
+
+// Row stride (floats) of a warp's fp32 accumulator [kRows][D + 8] in shared memory
+// (conflict-free float2 stores).
+template <int D>
+inline constexpr int kOutStride = D + 8;
+
+// The end of a decode CTA, after its key loop. The warps merge their softmax states: each
+// rescales its accumulator to the CTA-wide row maximum and stores it at acc + warp * warp_floats
+// (its idle K/V buffers), then the CTA adds the kWarps copies in a fixed order and writes the
+// group's output rows (one split), or its fp32 partial and log-sum-exp (several). With split
+// counters the last CTA of a (sequence, KV head) to finish then merges the splits, using `acc`
+// as scratch. warp_max / warp_sum are [kWarps][kRows] in shared memory.
+template <int D, int kWarps, bool kFp8>
+__device__ __forceinline__ void MergeWarpsAndStore(const PagedDecodeParams& p, int seq,
+                                                   int kv_head, int split,
+                                                   const attention::RowState& state,
+                                                   const float (&o)[D / 8][4], float* warp_max,
+                                                   float* warp_sum, float* acc, int warp_floats) {
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int group = p.num_heads / p.num_kv_heads;
+  if (lane % 4 == 0) {
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      warp_max[warp * kRows + lane / 4 + 8 * r] = state.max[r];
+      warp_sum[warp * kRows + lane / 4 + 8 * r] = state.sum[r];
+    }
+  }
+  __syncthreads();
+  float* acc_w = acc + warp * warp_floats;  // [kRows][kOutStride<D>]
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    const int row = lane / 4 + 8 * r;
+    float row_max = -INFINITY;
+    for (int w = 0; w < kWarps; ++w) row_max = fmaxf(row_max, warp_max[w * kRows + row]);
+    const float factor = state.max[r] == -INFINITY ? 0.0f : exp2f(state.max[r] - row_max);
+#pragma unroll
+    for (int n = 0; n < D / 8; ++n) {
+      const int col = n * 8 + (lane % 4) * 2;
+      *reinterpret_cast<float2*>(acc_w + row * kOutStride<D> + col) =
+          make_float2(o[n][2 * r] * factor, o[n][2 * r + 1] * factor);
+    }
+  }
+  __syncthreads();
+
+  for (int i = threadIdx.x; i < group * D; i += blockDim.x) {
+    const int row = i / D, col = i % D;
+    // fp8: the accumulator's columns are a permutation of the head dims.
+    const int d = kFp8 ? Fp8OutputDim<D>(col) : col;
+    float row_max = -INFINITY;
+    for (int w = 0; w < kWarps; ++w) row_max = fmaxf(row_max, warp_max[w * kRows + row]);
+    float sum = 0.0f, total = 0.0f;
+#pragma unroll
+    for (int w = 0; w < kWarps; ++w) {
+      const float m = warp_max[w * kRows + row];
+      if (m != -INFINITY) sum += warp_sum[w * kRows + row] * exp2f(m - row_max);
+      total += acc[w * warp_floats + row * kOutStride<D> + col];
+    }
+    float value = sum > 0.0f ? total / sum : 0.0f;
+    if constexpr (kFp8) value *= p.v_scale;  // a value element e means e * v_scale
+    const int64_t head = static_cast<int64_t>(seq) * p.num_heads + kv_head * group + row;
+    if (p.num_splits == 1) {
+      p.out[head * D + d] = __float2bfloat16(value);
+    } else {
+      PartialOut(p)[(head * p.num_splits + split) * D + d] = value;
+      if (col == 0) {
+        PartialLse(p)[head * p.num_splits + split] = sum > 0.0f ? row_max + log2f(sum) : -INFINITY;
+      }
+    }
+  }
+  if (p.num_splits == 1 || p.split_counters == nullptr) return;
+
+  // Fused split merge: one arrival per CTA on the (sequence, KV head) counter; the last to
+  // arrive resets it for the next launch and merges. As in a grid barrier, the barrier makes
+  // the CTA's partial writes visible to thread 0, whose fence (cumulative) publishes them before
+  // its arrival, and whose fence after the last arrival orders the other CTAs' partials before
+  // the reads that follow the second barrier.
+  __shared__ int is_last;
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    int32_t* counter = p.split_counters + seq * p.num_kv_heads + kv_head;
+    __threadfence();
+    is_last = atomicAdd(counter, 1) == p.num_splits - 1;
+    if (is_last) {
+      atomicExch(counter, 0);
+      __threadfence();
+    }
+  }
+  __syncthreads();
+  if (!is_last) return;
+  MergeSplits<D>(p, seq, kv_head, acc);  // the K/V buffers are idle
 }
 
 }  // namespace stride::kernels::decode

@@ -41,6 +41,7 @@ struct Problem {
   std::vector<float> q, k_cache, v_cache, ref;
   std::vector<int32_t> tables, query_start, context_lens;
   int width = 0, num_tokens = 0;  // num_tokens: query rows, first_row's included
+  int num_blocks = 0;             // the pool's blocks, the null block 0 included
 
   Problem(const AttentionCase& s, std::mt19937& rng, base::ThreadPool& pool,
           const ProblemOptions& options = {}) {
@@ -51,7 +52,7 @@ struct Problem {
     for (const Seq& q : s.seqs)
       width = std::max(width, (q.context_len + s.block_size - 1) / s.block_size);
     width = std::max(width, 1);
-    const int num_blocks = 1 + width * static_cast<int>(s.seqs.size());
+    num_blocks = 1 + width * static_cast<int>(s.seqs.size());
     k_cache = random(static_cast<size_t>(num_blocks) * s.block_size * token_width, 1.0f);
     v_cache = random(k_cache.size(), 1.0f);
     std::fill(k_cache.begin(), k_cache.begin() + s.block_size * token_width, NAN);  // null block

@@ -20,16 +20,26 @@
 namespace stride::testing::gpu {
 namespace {
 
-// One kernel configuration: keys per warp tile and warps per CTA (0, 0: the default).
+// One kernel configuration: keys per warp tile and warps per CTA (0, 0: the default); with
+// `tma` the launch is told the pool's size, so bf16 caches at d64 / d128 with blocks of at least
+// 16 and no window take the TMA kernel (paged_decode_tma.cu; tma_stages tiles in flight a warp).
+// heads_fastest orders the grid (KV head, sequence, split).
 struct Variant {
   int tile_keys = 0, warps = 0;
+  bool tma = false;
+  int tma_stages = 0;
+  bool heads_fastest = false;
 
   std::string Name() const {
-    return "tile " + std::to_string(tile_keys) + "x" + std::to_string(warps);
+    return "tile " + std::to_string(tile_keys) + "x" + std::to_string(warps) +
+           (tma ? " tma stages " + std::to_string(tma_stages) : "") +
+           (heads_fastest ? " heads fastest" : "");
   }
 };
 
-const std::vector<Variant> kTileVariants = {{0, 0}, {32, 4}, {16, 4}, {16, 8}, {32, 2}};
+const std::vector<Variant> kTileVariants = {
+    {0, 0},          {32, 4}, {16, 4}, {16, 8}, {32, 2}, {0, 0, false, 0, true}, {0, 0, true},
+    {16, 8, true},   {16, 4, true, 3}, {0, 0, true, 0, true}};
 // fp8 runs the default tiling and the 16x8 one (the default of grids of at most one CTA per SM).
 const std::vector<Variant> kFp8TileVariants = {{0, 0}, {16, 4}, {16, 8}};
 
@@ -113,6 +123,9 @@ void CheckVariants(const AttentionCase& s, const std::vector<int>& splits_list,
       for (auto [fused, launches] : {std::pair{false, 1}, {true, 1}, {true, 2}}) {
         p.tile_keys = v.tile_keys;
         p.warps = v.warps;
+        p.num_cache_blocks = v.tma ? problem.num_blocks : 0;
+        p.tma_stages = v.tma_stages;
+        p.heads_fastest = v.heads_fastest;
         p.split_counters = fused ? counters.get() : nullptr;
         for (int i = 0; i < launches; ++i) {
           d_out.Poison();  // stream-ordered: the last launch must write every output
@@ -177,10 +190,43 @@ TEST(PagedDecodeKernel, MatchesCpuPagedAttention) {
 TEST(PagedDecodeKernel, RandomLengthBatches) {
   base::ThreadPool pool(0);
   std::mt19937 rng(FreshSeed());
-  const std::vector<Variant> variants = {{0, 0}, {32, 4}};
+  const std::vector<Variant> variants = {{0, 0}, {32, 4}, {0, 0, true, 0, true}};
   for (const AttentionCase& s : RandomLengthSetups(rng)) {
     CheckVariants(s, {1, 2, 5}, variants, pool);
   }
+}
+
+// The TMA variants above test something only if the launcher takes the TMA kernel for them:
+// it does for bf16 at d64 / d128 with blocks of 16 or more and no window, in grids of more CTAs
+// than SMs, once told the pool's size, and for nothing else. (So SmallSetups reach it with 8 and
+// 32 splits, RandomLengthBatches with every split count.)
+TEST(PagedDecodeKernel, TmaKernelTakesWhatItSupports) {
+  kernels::PagedDecodeParams p;
+  p.num_seqs = 5;
+  p.num_kv_heads = 8;
+  p.num_splits = 8;  // 320 CTAs
+  p.kv_dtype = kernels::DType::kBF16;
+  p.head_dim = 128;
+  p.block_size = 16;
+  p.num_cache_blocks = 100;
+  EXPECT_TRUE(kernels::PagedDecodeUsesTma(p));
+  p.head_dim = 64;
+  EXPECT_TRUE(kernels::PagedDecodeUsesTma(p));
+  p.block_size = 64;
+  EXPECT_TRUE(kernels::PagedDecodeUsesTma(p));
+  auto without = [&](auto change) {
+    kernels::PagedDecodeParams q = p;
+    change(q);
+    return kernels::PagedDecodeUsesTma(q);
+  };
+  EXPECT_FALSE(without([](auto& q) { q.num_cache_blocks = 0; }));
+  EXPECT_FALSE(without([](auto& q) { q.use_tma = false; }));
+  EXPECT_FALSE(without([](auto& q) { q.kv_dtype = kernels::DType::kFP8E4M3; }));
+  EXPECT_FALSE(without([](auto& q) { q.head_dim = 32; }));
+  EXPECT_FALSE(without([](auto& q) { q.block_size = 8; }));
+  EXPECT_FALSE(without([](auto& q) { q.sliding_window = 100; }));
+  EXPECT_FALSE(without([](auto& q) { q.tile_keys = 32; }));
+  EXPECT_FALSE(without([](auto& q) { q.num_splits = 3; }));  // 120 CTAs: latency-bound
 }
 
 // fp8 e4m3 caches, scaled (elements up to 20 for K, 1/3 for V: the scales must be applied, or the

@@ -141,6 +141,9 @@ void CudaModelRunner::Attention(int layer, const StepView& step) {
     d.num_splits = step.decode_splits;
     d.workspace = decode_workspace_.get();
     d.split_counters = step.decode_splits > 1 ? split_counters_.get<int32_t>() : nullptr;
+    d.num_cache_blocks = kv_.num_blocks;  // lets it read with TMA (paged_decode_tma.cu)
+    d.use_tma = options_.decode_tma;
+    d.heads_fastest = options_.decode_heads_fastest;
     STRIDE_CUDA_CHECK(kernels::LaunchPagedDecode(d, stream_));
   }
   if (l.num_work > 0) {

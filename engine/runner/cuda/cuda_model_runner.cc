@@ -248,6 +248,12 @@ absl::StatusOr<std::unique_ptr<ModelRunner>> CreateCudaModelRunner(
   if (const char* events = std::getenv("STRIDE_CUDA_TRACE")) {
     with_env.trace_events = std::atoi(events);
   }
+  if (const char* tma = std::getenv("STRIDE_CUDA_DECODE_TMA")) {
+    with_env.decode_tma = std::atoi(tma) != 0;
+  }
+  if (const char* order = std::getenv("STRIDE_CUDA_DECODE_HEADS_FASTEST")) {
+    with_env.decode_heads_fastest = std::atoi(order) != 0;
+  }
   return std::unique_ptr<ModelRunner>(new CudaModelRunner(config, weights, kv, with_env));
 }
 

@@ -58,6 +58,14 @@ struct CudaRunnerOptions {
   // first N launch events (step_trace.h).
   bool profile = false;
   int trace_events = 0;
+  // Decode attention reads its KV tiles with TMA tensor copies where it can (bf16 cache, head_dim
+  // 64 / 128, sm_90: paged_decode_tma.cu); false keeps the per-lane cp.async kernel (A/B
+  // measurements; STRIDE_CUDA_DECODE_TMA=0 in the environment).
+  bool decode_tma = true;
+  // Decode attention's grid as (KV head, sequence): a sequence's KV heads start together and
+  // read each cache block's token rows at about the same time (STRIDE_CUDA_DECODE_HEADS_FASTEST=0
+  // turns it off).
+  bool decode_heads_fastest = true;
 };
 
 // OK when the CUDA backend can page its KV cache in blocks of `block_size` tokens: a power of two

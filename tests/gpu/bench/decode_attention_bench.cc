@@ -33,6 +33,9 @@ struct Variant {
   int splits = 0;                // 0: ChoosePagedDecodeSplits
   bool fused = true;             // splits merged in the decode launch (split counters)
   bool l2_prefetch = true;       // first K/V tile prefetched into L2 before the PDL wait
+  bool heads_fastest = false;    // grid (KV head, sequence, split)
+  bool tma = false;              // the pool's size given: the TMA kernel where it applies
+  int tma_stages = 0;            // its tiles in flight per warp (0: 2)
 };
 
 // fp8 K and V caches laid out as a PagedCache's (and read through its block tables).
@@ -106,6 +109,9 @@ struct Shape {
     p.tile_keys = v.tile_keys;
     p.warps = v.warps;
     p.l2_prefetch = v.l2_prefetch;
+    p.heads_fastest = v.heads_fastest;
+    p.num_cache_blocks = v.tma ? 1 + static_cast<int64_t>(num_seqs) * layers[layer].width : 0;
+    p.tma_stages = v.tma_stages;
     return p;
   }
 
@@ -114,6 +120,10 @@ struct Shape {
         v.tile_keys > 0 ? absl::StrCat(" tile", v.tile_keys, "x", v.warps) : std::string();
     return absl::StrCat("B", num_seqs, " ctx", context, " splits", p.num_splits, tile,
                         v.fused ? "" : " merge-kernel", v.l2_prefetch ? "" : " no-prefetch",
+                        v.heads_fastest ? " heads-fastest" : "",
+                        kernels::PagedDecodeUsesTma(p)
+                            ? absl::StrCat(" tma", v.tma_stages > 0 ? v.tma_stages : 2, "-stage")
+                            : "",
                         p.kv_dtype == kernels::DType::kFP8E4M3 ? " fp8" : "");
   }
 
@@ -172,6 +182,15 @@ void LayersInGraph(const Shape& shape, const Variant& v, bool pdl) {
          ms, "ms", floor_ms, "floor");
 }
 
+// The default tiling and splits through the TMA kernel (tma_stages tiles in flight a warp).
+Variant Tma(int tma_stages = 2, bool heads_fastest = false) {
+  Variant v;
+  v.tma = true;
+  v.tma_stages = tma_stages;
+  v.heads_fastest = heads_fastest;
+  return v;
+}
+
 }  // namespace
 
 void RunDecodeAttentionBenchmarks() {
@@ -186,6 +205,7 @@ void RunDecodeAttentionBenchmarks() {
     LayersInGraph(b1, {0, 0, 0, true}, true);
     LayersInGraph(b1, {0, 0, 0, true, false}, true);
     LayersInGraph(b1, {16, 4, 16}, true);
+    LayersInGraph(b1, Tma(), true);
   }
   {
     Shape b64(64, 4096, 1, rng);
@@ -201,12 +221,29 @@ void RunDecodeAttentionBenchmarks() {
     Bandwidth(b64, {0, 0, 4});
     Bandwidth(b64, {32, 4, 3});
     Bandwidth(b64, {16, 8, 3});
+    Bandwidth(b64, {0, 0, 0, true, true, true});
+    Bandwidth(b64, Tma());
+    Bandwidth(b64, Tma(3));
+    Bandwidth(b64, Tma(2, true));
   }
   for (int context : {1024, 2048}) {
     Shape b256(256, context, 1, rng);
     b256.AddFp8Caches(rng);
     Fp8Bandwidth(b256, {}, Bandwidth(b256, {}));
     Bandwidth(b256, {0, 0, 2});
+    Bandwidth(b256, {0, 0, 0, true, true, true});
+    Bandwidth(b256, Tma());
+    Bandwidth(b256, Tma(3));
+    Bandwidth(b256, Tma(2, true));
+  }
+  {
+    // The offline run's decode step: 384 sequences at ~1.5k keys.
+    const Shape b384(384, 1536, 1, rng);
+    Bandwidth(b384, {});
+    Bandwidth(b384, {0, 0, 0, true, true, true});
+    Bandwidth(b384, Tma());
+    Bandwidth(b384, Tma(3));
+    Bandwidth(b384, Tma(2, true));
   }
   {
     const Shape b128(128, 2048, 1, rng);

@@ -66,10 +66,34 @@ __device__ __forceinline__ void LoadQFragments(const __nv_bfloat16* rows,
   for (int kk = 0; kk < D / 16; ++kk) LdMatrixX4(q[kk], rows + row * kStride + kk * 16 + col);
 }
 
+// Where a tile of kKeys rows of D values lies in shared memory: At(row, e) is the address of
+// elements e .. e + 7 of a row (e a multiple of 8), the 16 bytes one ldmatrix lane names.
+// Rows padded to kStride elements (the cp.async kernels: conflict-free for ldmatrix).
+template <int kStride>
+struct PaddedTile {
+  const __nv_bfloat16* base;
+  __device__ __forceinline__ const __nv_bfloat16* At(int row, int e) const {
+    return base + row * kStride + e;
+  }
+};
+
+// As a TMA tensor copy with 128-byte swizzle leaves it (paged_decode_tma.cu): D / 64 halves of
+// [kKeys][64], each row's eight 16-byte chunks permuted by chunk ^ (row % 8). The tile starts
+// 1024-byte aligned, so the permutation is the hardware's. The eight rows an ldmatrix reads at
+// one logical chunk land in eight distinct chunks: no bank conflicts, with no padding.
+template <int kKeys>
+struct SwizzledTile {
+  const __nv_bfloat16* base;
+  __device__ __forceinline__ const __nv_bfloat16* At(int row, int e) const {
+    const int half = e / 64, chunk = (e % 64) / 8;
+    return base + half * kKeys * 64 + row * 64 + ((chunk ^ (row % 8)) * 8);
+  }
+};
+
 // s[16 x kKeys] = q · k^T, k being kKeys rows of D values in shared memory.
-template <int D, int kKeys, int kStride>
-__device__ __forceinline__ void QkScores(const uint32_t (&q)[D / 16][4], const __nv_bfloat16* k,
-                                         float (&s)[kKeys / 8][4]) {
+template <int D, int kKeys, typename Tile>
+__device__ __forceinline__ void QkScoresOf(const uint32_t (&q)[D / 16][4], Tile k,
+                                           float (&s)[kKeys / 8][4]) {
   const int lane = threadIdx.x % 32;
 #pragma unroll
   for (int n = 0; n < kKeys / 8; ++n) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.0f;
@@ -79,7 +103,7 @@ __device__ __forceinline__ void QkScores(const uint32_t (&q)[D / 16][4], const _
 #pragma unroll
     for (int np = 0; np < kKeys / 16; ++np) {
       uint32_t b[4];
-      LdMatrixX4(b, k + (np * 16 + key) * kStride + kk * 16 + d);
+      LdMatrixX4(b, k.At(np * 16 + key, kk * 16 + d));
       Mma16816(s[2 * np], q[kk], b[0], b[1]);
       Mma16816(s[2 * np + 1], q[kk], b[2], b[3]);
     }
@@ -87,77 +111,37 @@ __device__ __forceinline__ void QkScores(const uint32_t (&q)[D / 16][4], const _
 }
 
 // o[16 x D] += p · v, p being the probabilities in s's accumulator layout (rounded to bf16).
+template <int D, int kKeys, typename Tile>
+__device__ __forceinline__ void AccumulatePvOf(const float (&s)[kKeys / 8][4], Tile v,
+                                               float (&o)[D / 8][4]) {
+  const int lane = threadIdx.x % 32;
+  const int key = (lane % 8) + ((lane / 8) % 2) * 8, d = (lane / 16) * 8;
+#pragma unroll
+  for (int kc = 0; kc < kKeys / 16; ++kc) {
+    const uint32_t a[4] = {
+        PackBf16(s[2 * kc][0], s[2 * kc][1]), PackBf16(s[2 * kc][2], s[2 * kc][3]),
+        PackBf16(s[2 * kc + 1][0], s[2 * kc + 1][1]), PackBf16(s[2 * kc + 1][2], s[2 * kc + 1][3])};
+#pragma unroll
+    for (int dp = 0; dp < D / 16; ++dp) {
+      uint32_t b[4];
+      LdMatrixX4Trans(b, v.At(kc * 16 + key, dp * 16 + d));
+      Mma16816(o[2 * dp], a, b[0], b[1]);
+      Mma16816(o[2 * dp + 1], a, b[2], b[3]);
+    }
+  }
+}
+
+// The padded-row forms, as the cp.async kernels call them.
+template <int D, int kKeys, int kStride>
+__device__ __forceinline__ void QkScores(const uint32_t (&q)[D / 16][4], const __nv_bfloat16* k,
+                                         float (&s)[kKeys / 8][4]) {
+  QkScoresOf<D, kKeys>(q, PaddedTile<kStride>{k}, s);
+}
+
 template <int D, int kKeys, int kStride>
 __device__ __forceinline__ void AccumulatePv(const float (&s)[kKeys / 8][4], const __nv_bfloat16* v,
                                              float (&o)[D / 8][4]) {
-  const int lane = threadIdx.x % 32;
-  const int key = (lane % 8) + ((lane / 8) % 2) * 8, d = (lane / 16) * 8;
-#pragma unroll
-  for (int kc = 0; kc < kKeys / 16; ++kc) {
-    const uint32_t a[4] = {
-        PackBf16(s[2 * kc][0], s[2 * kc][1]), PackBf16(s[2 * kc][2], s[2 * kc][3]),
-        PackBf16(s[2 * kc + 1][0], s[2 * kc + 1][1]), PackBf16(s[2 * kc + 1][2], s[2 * kc + 1][3])};
-#pragma unroll
-    for (int dp = 0; dp < D / 16; ++dp) {
-      uint32_t b[4];
-      LdMatrixX4Trans(b, v + (kc * 16 + key) * kStride + dp * 16 + d);
-      Mma16816(o[2 * dp], a, b[0], b[1]);
-      Mma16816(o[2 * dp + 1], a, b[2], b[3]);
-    }
-  }
-}
-
-// Tiles as a TMA tensor copy with 128-byte swizzle leaves them (paged_decode_tma.cu): kKeys
-// rows of D values stored as D / 64 halves of [kKeys][64], each row's eight 16-byte chunks
-// permuted by chunk ^ (row % 8). The tile starts 1024-byte aligned, so the permutation is the
-// hardware's. The eight rows an ldmatrix reads at one logical chunk land in eight distinct
-// chunks: no bank conflicts, with no padding.
-template <int kKeys>
-__device__ __forceinline__ const __nv_bfloat16* SwizzledChunk(const __nv_bfloat16* tile, int row,
-                                                              int element) {
-  const int half = element / 64, chunk = (element % 64) / 8;
-  return tile + half * kKeys * 64 + row * 64 + ((chunk ^ (row % 8)) * 8);
-}
-
-// QkScores over a swizzled K tile.
-template <int D, int kKeys>
-__device__ __forceinline__ void QkScoresSwizzled(const uint32_t (&q)[D / 16][4],
-                                                 const __nv_bfloat16* k, float (&s)[kKeys / 8][4]) {
-  const int lane = threadIdx.x % 32;
-#pragma unroll
-  for (int n = 0; n < kKeys / 8; ++n) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.0f;
-  const int key = (lane % 8) + (lane / 16) * 8, d = ((lane / 8) % 2) * 8;
-#pragma unroll
-  for (int kk = 0; kk < D / 16; ++kk) {
-#pragma unroll
-    for (int np = 0; np < kKeys / 16; ++np) {
-      uint32_t b[4];
-      LdMatrixX4(b, SwizzledChunk<kKeys>(k, np * 16 + key, kk * 16 + d));
-      Mma16816(s[2 * np], q[kk], b[0], b[1]);
-      Mma16816(s[2 * np + 1], q[kk], b[2], b[3]);
-    }
-  }
-}
-
-// AccumulatePv over a swizzled V tile.
-template <int D, int kKeys>
-__device__ __forceinline__ void AccumulatePvSwizzled(const float (&s)[kKeys / 8][4],
-                                                     const __nv_bfloat16* v, float (&o)[D / 8][4]) {
-  const int lane = threadIdx.x % 32;
-  const int key = (lane % 8) + ((lane / 8) % 2) * 8, d = (lane / 16) * 8;
-#pragma unroll
-  for (int kc = 0; kc < kKeys / 16; ++kc) {
-    const uint32_t a[4] = {
-        PackBf16(s[2 * kc][0], s[2 * kc][1]), PackBf16(s[2 * kc][2], s[2 * kc][3]),
-        PackBf16(s[2 * kc + 1][0], s[2 * kc + 1][1]), PackBf16(s[2 * kc + 1][2], s[2 * kc + 1][3])};
-#pragma unroll
-    for (int dp = 0; dp < D / 16; ++dp) {
-      uint32_t b[4];
-      LdMatrixX4Trans(b, SwizzledChunk<kKeys>(v, kc * 16 + key, dp * 16 + d));
-      Mma16816(o[2 * dp], a, b[0], b[1]);
-      Mma16816(o[2 * dp + 1], a, b[2], b[3]);
-    }
-  }
+  AccumulatePvOf<D, kKeys>(s, PaddedTile<kStride>{v}, o);
 }
 
 // Per-lane softmax state for its two rows (l/4 and l/4 + 8), in the log2 domain. `sum` is this

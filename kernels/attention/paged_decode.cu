@@ -39,7 +39,7 @@ using decode::kLog2e;
 using decode::kRows;
 using decode::PartialLse;
 using decode::PartialOut;
-using decode::SplitRange;
+using decode::DecodeCta;
 
 // Shared-memory tiles of a KV cache type: the element, the stages of a warp's cp.async ring and
 // the row stride in elements. bf16: double buffers, rows padded by 16 bytes (conflict-free
@@ -97,21 +97,16 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
   float* warp_max = reinterpret_cast<float*>(kv_s + kWarps * 2 * kStages * kKeys * kStride);
   float* warp_sum = warp_max + kWarps * kRows;
 
-  const int seq = p.heads_fastest ? blockIdx.y : blockIdx.x;
-  const int kv_head = p.heads_fastest ? blockIdx.x : blockIdx.y, split = blockIdx.z;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int group = p.num_heads / p.num_kv_heads;
   AllowDependentLaunch();
 
   // Before the wait: only context_lens and the block table (constant for the step).
-  const int context_len = p.context_lens[seq];
-  int key_begin, key_end;
-  SplitRange<kKeys>(context_len, p.sliding_window, p.num_splits, split, &key_begin, &key_end);
-  const int num_tiles = (key_end - key_begin + kKeys - 1) / kKeys;
-  const int32_t* block_table = p.block_tables + static_cast<int64_t>(seq) * p.max_blocks_per_seq;
-  // block_size is a power of two (the launcher checks): a key's block and offset by shift and
-  // mask, not by the ~20-instruction integer division, twice per key a lane copies.
-  const int block_shift = 31 - __clz(p.block_size), block_mask = p.block_size - 1;
+  const DecodeCta cta = decode::LocateDecodeCta<kKeys>(p);
+  const int seq = cta.seq, kv_head = cta.kv_head, split = cta.split;
+  const int key_begin = cta.key_begin, key_end = cta.key_end, num_tiles = cta.num_tiles;
+  const int32_t* block_table = cta.block_table;
+  const int block_shift = cta.block_shift, block_mask = cta.block_mask;
   const int64_t token_stride = static_cast<int64_t>(p.num_kv_heads) * D;
   const Elem* k_head = static_cast<const Elem*>(p.k_cache) + static_cast<int64_t>(kv_head) * D;
   const Elem* v_head = static_cast<const Elem*>(p.v_cache) + static_cast<int64_t>(kv_head) * D;
@@ -200,17 +195,7 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
     }
   }
   WaitForPrecedingGrid();  // q, K/V and the workspace are written by earlier kernels
-  if constexpr (!kFp8) {
-    for (int i = threadIdx.x; i < kRows * kChunks; i += blockDim.x) {
-      const int r = i / kChunks, c = i % kChunks;
-      const bool valid = r < group;
-      const __nv_bfloat16* src =
-          valid ? p.q + (static_cast<int64_t>(seq) * p.num_heads + kv_head * group + r) * D + c * 8
-                : p.q;
-      CpAsync16(q_s + r * kStride + c * 8, src, valid);
-    }
-    CpAsyncCommit();
-  }
+  if constexpr (!kFp8) decode::CopyGroupQueries<D, kStride>(p, seq, kv_head, group, q_s);
   // The first kStages - 1 tiles, one commit group each (empty past the warp's last tile).
 #pragma unroll
   for (int t = 0; t < kStages - 1; ++t) {
@@ -284,20 +269,10 @@ cudaError_t LaunchVariant(PagedDecodeParams p, cudaStream_t stream) {
   const bool fused =
       p.num_splits > 1 && p.split_counters != nullptr && kRows * (p.num_splits + 1) <= kKvFloats;
   if (!fused) p.split_counters = nullptr;
-  // Once per variant (never per launch): the dynamic shared-memory size, and the whole carveout
-  // as shared memory so that three 73 KB CTAs fit on an SM.
   constexpr auto kernel = PagedDecodeKernel<D, kKeys, kWarps, kCache>;
-  static const cudaError_t attribute = [] {
-    const cudaError_t e =
-        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kShared);
-    if (e != cudaSuccess) return e;
-    return cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout,
-                                cudaSharedmemCarveoutMaxShared);
-  }();
+  static const cudaError_t attribute = decode::AllowSharedMemory(kernel, kShared);
   if (attribute != cudaSuccess) return attribute;
-  const dim3 grid = p.heads_fastest ? dim3(p.num_kv_heads, p.num_seqs, p.num_splits)
-                                    : dim3(p.num_seqs, p.num_kv_heads, p.num_splits);
-  cudaError_t e = LaunchPdl(kernel, grid, dim3(kWarps * 32), kShared, stream, p);
+  cudaError_t e = LaunchPdl(kernel, decode::DecodeGrid(p), dim3(kWarps * 32), kShared, stream, p);
   if (e != cudaSuccess || p.num_splits == 1 || fused) return e;
   return decode::LaunchMergeSplits<D>(p, stream);
 }

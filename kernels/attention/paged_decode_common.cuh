@@ -60,6 +60,67 @@ __device__ __forceinline__ void SplitRange(int context_len, int window, int num_
   *end = min(context_len, lo + (split + 1) * tiles_per_split * kKeys);
 }
 
+// A decode CTA's place and keys, all known before the PDL wait (context_lens and the block table
+// are constant for the step). The grid is (sequence, KV head, split), or (KV head, sequence,
+// split) with p.heads_fastest. block_size is a power of two (the launcher checks): a key's block
+// and slot come by shift and mask, not by the ~20-instruction integer division.
+struct DecodeCta {
+  int seq, kv_head, split;
+  int key_begin, key_end, num_tiles;  // the split's keys, in tiles of kKeys
+  const int32_t* block_table;         // the sequence's
+  int block_shift, block_mask;
+};
+
+// Starts the copy of the GQA group's query rows (group = num_heads / num_kv_heads of them) of
+// (seq, kv_head) into q_s [kRows][kStride] (bf16; rows past the group zero-filled), one
+// cp.async commit group. The caller waits.
+template <int D, int kStride>
+__device__ __forceinline__ void CopyGroupQueries(const PagedDecodeParams& p, int seq, int kv_head,
+                                                 int group, __nv_bfloat16* q_s) {
+  constexpr int kChunks = D / 8;  // 16-byte chunks of a row
+  for (int i = threadIdx.x; i < kRows * kChunks; i += blockDim.x) {
+    const int r = i / kChunks, c = i % kChunks;
+    const bool valid = r < group;
+    const __nv_bfloat16* src =
+        valid ? p.q + (static_cast<int64_t>(seq) * p.num_heads + kv_head * group + r) * D + c * 8
+              : p.q;
+    attention::CpAsync16(q_s + r * kStride + c * 8, src, valid);
+  }
+  attention::CpAsyncCommit();
+}
+
+// The grid DecodeCta reads.
+inline dim3 DecodeGrid(const PagedDecodeParams& p) {
+  return p.heads_fastest ? dim3(p.num_kv_heads, p.num_seqs, p.num_splits)
+                         : dim3(p.num_seqs, p.num_kv_heads, p.num_splits);
+}
+
+// `bytes` of dynamic shared memory for `kernel`, and the whole carveout as shared memory (three
+// ~72 KB decode CTAs per SM). Once per kernel, never per launch.
+template <typename Kernel>
+cudaError_t AllowSharedMemory(Kernel kernel, int bytes) {
+  const cudaError_t e =
+      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
+  if (e != cudaSuccess) return e;
+  return cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout,
+                              cudaSharedmemCarveoutMaxShared);
+}
+
+template <int kKeys>
+__device__ __forceinline__ DecodeCta LocateDecodeCta(const PagedDecodeParams& p) {
+  DecodeCta c;
+  c.seq = p.heads_fastest ? blockIdx.y : blockIdx.x;
+  c.kv_head = p.heads_fastest ? blockIdx.x : blockIdx.y;
+  c.split = blockIdx.z;
+  SplitRange<kKeys>(p.context_lens[c.seq], p.sliding_window, p.num_splits, c.split, &c.key_begin,
+                    &c.key_end);
+  c.num_tiles = (c.key_end - c.key_begin + kKeys - 1) / kKeys;
+  c.block_table = p.block_tables + static_cast<int64_t>(c.seq) * p.max_blocks_per_seq;
+  c.block_shift = 31 - __clz(p.block_size);
+  c.block_mask = p.block_size - 1;
+  return c;
+}
+
 // The splits' partial outputs [num_seqs][num_heads][num_splits][D] (fp32, each normalised by
 // its own sum) and log-sum-exps [num_seqs][num_heads][num_splits] (log2 units, -inf for an
 // empty split) in the workspace.

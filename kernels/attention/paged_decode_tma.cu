@@ -12,8 +12,8 @@
 // Each copy is a box of a 4-D view of the cache, {64 dims, 1 KV head, 16 tokens, D/64 halves}
 // (strides: a head's D values, a token's heads, 128 bytes to the upper half), so one instruction
 // moves a head's 16 token rows of a block (D * 32 bytes) into shared memory as [half][16][64],
-// 128-byte swizzled: the ldmatrix reads of QkScoresSwizzled / AccumulatePvSwizzled are free of
-// bank conflicts with no padding. A warp keeps kStages tiles in flight on one mbarrier each.
+// 128-byte swizzled: the ldmatrix reads through attention::SwizzledTile are free of bank
+// conflicts with no padding. A warp keeps kStages tiles in flight on one mbarrier each.
 // The tensor maps (one per cache base) are encoded on the host once and kept.
 #include <cuda.h>
 
@@ -26,15 +26,14 @@
 #include "kernels/attention/paged_attention.h"
 #include "kernels/attention/paged_decode_common.cuh"
 #include "kernels/common/pdl.cuh"
+#include "kernels/common/tensor_map.h"
+#include "kernels/common/tma.cuh"
 
 namespace stride::kernels::decode {
 namespace {
 
-using attention::CpAsync16;
-using attention::CpAsyncCommit;
 using attention::CpAsyncWait;
 using attention::RowState;
-using attention::SharedAddress;
 
 constexpr int kKeys = 16;  // keys per tile: one box
 
@@ -49,74 +48,37 @@ struct TmaLayout {
   static constexpr int kBytes = 1024 + kRingBytes + kQBytes + 2 * kWarps * kRows * 4;
 };
 
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900  // TMA and mbarrier transaction counts
-__device__ __forceinline__ void BarrierInit(uint64_t* bar) {
-  asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::"r"(SharedAddress(bar)));
-}
-
-__device__ __forceinline__ void BarrierExpectBytes(uint64_t* bar, int bytes) {
-  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(SharedAddress(bar)),
-               "r"(bytes)
-               : "memory");
-}
-
-// Returns once the barrier's phase with parity `parity` has completed.
-__device__ __forceinline__ void BarrierWait(uint64_t* bar, int parity) {
-  asm volatile(
-      "{\n"
-      ".reg .pred done;\n"
-      "WAIT_%=:\n"
-      "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
-      "@!done bra WAIT_%=;\n"
-      "}\n" ::"r"(SharedAddress(bar)),
-      "r"(parity)
-      : "memory");
-}
-
-// One box of `map` at (0, head, token, 0) into shared memory at dst, completing on bar.
-__device__ __forceinline__ void TmaLoadTile(void* dst, const CUtensorMap* map, int head,
-                                            int token, uint64_t* bar) {
-  asm volatile(
-      "cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, "
-      "{%2, %3, %4, %5}], [%6];" ::"r"(SharedAddress(dst)),
-      "l"(reinterpret_cast<uint64_t>(map)), "r"(0), "r"(head), "r"(token), "r"(0),
-      "r"(SharedAddress(bar))
-      : "memory");
-}
-#endif
-
 template <int D, int kWarps, int kStages>
 __global__ void __launch_bounds__(kWarps * 32)
     PagedDecodeTmaKernel(const PagedDecodeParams p, const __grid_constant__ CUtensorMap k_map,
                          const __grid_constant__ CUtensorMap v_map) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+#ifdef STRIDE_TMA
   using Layout = TmaLayout<D, kWarps, kStages>;
   extern __shared__ __align__(16) unsigned char shared_raw[];
   __shared__ __align__(8) uint64_t full[kWarps][kStages];
   // Swizzled boxes need 1024-byte aligned destinations.
-  unsigned char* base = shared_raw + ((1024 - (SharedAddress(shared_raw) & 1023)) & 1023);
+  unsigned char* base = shared_raw + ((1024 - (tma::SharedAddress(shared_raw) & 1023)) & 1023);
   __nv_bfloat16* ring = reinterpret_cast<__nv_bfloat16*>(base);
   __nv_bfloat16* q_s = reinterpret_cast<__nv_bfloat16*>(base + Layout::kRingBytes);
   float* warp_max = reinterpret_cast<float*>(base + Layout::kRingBytes + Layout::kQBytes);
   float* warp_sum = warp_max + kWarps * kRows;
 
-  const int seq = p.heads_fastest ? blockIdx.y : blockIdx.x;
-  const int kv_head = p.heads_fastest ? blockIdx.x : blockIdx.y, split = blockIdx.z;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int group = p.num_heads / p.num_kv_heads;
   AllowDependentLaunch();
 
-  // Before the wait: only context_lens and the block table (constant for the step).
-  const int context_len = p.context_lens[seq];
-  int key_begin, key_end;
-  SplitRange<kKeys>(context_len, 0, p.num_splits, split, &key_begin, &key_end);
-  const int num_tiles = (key_end - key_begin + kKeys - 1) / kKeys;
-  const int32_t* block_table = p.block_tables + static_cast<int64_t>(seq) * p.max_blocks_per_seq;
-  const int block_shift = 31 - __clz(p.block_size), block_mask = p.block_size - 1;
+  // Before the wait: only context_lens and the block table (constant for the step). No sliding
+  // window here (PagedDecodeTmaApplies), so every tile starts at a multiple of 16 keys and lies
+  // in one block.
+  const DecodeCta cta = LocateDecodeCta<kKeys>(p);
+  const int seq = cta.seq, kv_head = cta.kv_head, split = cta.split;
+  const int key_begin = cta.key_begin, key_end = cta.key_end, num_tiles = cta.num_tiles;
+  const int32_t* block_table = cta.block_table;
+  const int block_shift = cta.block_shift, block_mask = cta.block_mask;
   __nv_bfloat16* ring_w = ring + warp * kStages * 2 * Layout::kTileElems;
   if (lane == 0) {
-    for (int s = 0; s < kStages; ++s) BarrierInit(&full[warp][s]);
-    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+    for (int s = 0; s < kStages; ++s) tma::BarrierInit(&full[warp][s]);
+    tma::FenceBarrierInit();
   }
   __syncwarp();
   // Tile `tile` of the split into stage `stage`: both boxes by lane 0. A tile lies in one block
@@ -127,9 +89,9 @@ __global__ void __launch_bounds__(kWarps * 32)
     const int token = (block_table[key0 >> block_shift] << block_shift) + (key0 & block_mask);
     uint64_t* bar = &full[warp][stage];
     __nv_bfloat16* k_dst = ring_w + stage * 2 * Layout::kTileElems;
-    BarrierExpectBytes(bar, Layout::kStageBytes);
-    TmaLoadTile(k_dst, &k_map, kv_head, token, bar);
-    TmaLoadTile(k_dst + Layout::kTileElems, &v_map, kv_head, token, bar);
+    tma::BarrierExpectBytes(bar, Layout::kStageBytes);
+    tma::TensorLoad(k_dst, &k_map, 0, kv_head, token, 0, bar);
+    tma::TensorLoad(k_dst + Layout::kTileElems, &v_map, 0, kv_head, token, 0, bar);
   };
 
   WaitForPrecedingGrid();  // q and the new token's K/V are written by earlier kernels
@@ -137,16 +99,7 @@ __global__ void __launch_bounds__(kWarps * 32)
   for (int s = 0; s < kStages; ++s) {
     if (warp + s * kWarps < num_tiles) issue(warp + s * kWarps, s);
   }
-  constexpr int kChunks = D / 8;  // 16-byte chunks of a q row
-  for (int i = threadIdx.x; i < kRows * kChunks; i += blockDim.x) {
-    const int r = i / kChunks, c = i % kChunks;
-    const bool valid = r < group;
-    const __nv_bfloat16* src =
-        valid ? p.q + (static_cast<int64_t>(seq) * p.num_heads + kv_head * group + r) * D + c * 8
-              : p.q;
-    CpAsync16(q_s + r * (D + 8) + c * 8, src, valid);
-  }
-  CpAsyncCommit();
+  CopyGroupQueries<D, D + 8>(p, seq, kv_head, group, q_s);
   CpAsyncWait<0>();
   __syncthreads();
   uint32_t q_frag[D / 16][4];
@@ -161,7 +114,7 @@ __global__ void __launch_bounds__(kWarps * 32)
 
   for (int tile = warp, i = 0; tile < num_tiles; tile += kWarps, ++i) {
     const int stage = i % kStages;
-    BarrierWait(&full[warp][stage], (i / kStages) & 1);
+    tma::BarrierWait(&full[warp][stage], (i / kStages) & 1);
     const __nv_bfloat16* k_tile = ring_w + stage * 2 * Layout::kTileElems;
     __nv_bfloat16* v_tile = ring_w + stage * 2 * Layout::kTileElems + Layout::kTileElems;
     const int key0 = key_begin + tile * kKeys;
@@ -177,10 +130,10 @@ __global__ void __launch_bounds__(kWarps * 32)
       __syncwarp();
     }
     float s[kKeys / 8][4];
-    attention::QkScoresSwizzled<D, kKeys>(q_frag, k_tile, s);
+    attention::QkScoresOf<D, kKeys>(q_frag, attention::SwizzledTile<kKeys>{k_tile}, s);
     ScaleAndMaskScores<kKeys>(s, key0, key_end, lane, scale_log2);
     attention::OnlineSoftmax<D, kKeys>(s, o, state, row_halves);
-    attention::AccumulatePvSwizzled<D, kKeys>(s, v_tile, o);
+    attention::AccumulatePvOf<D, kKeys>(s, attention::SwizzledTile<kKeys>{v_tile}, o);
     __syncwarp();  // every lane's reads of this stage are done before it is refilled
     if (tile + kStages * kWarps < num_tiles) issue(tile + kStages * kWarps, stage);
   }
@@ -191,41 +144,17 @@ __global__ void __launch_bounds__(kWarps * 32)
 #endif
 }
 
-using EncodeTiled = CUresult (*)(CUtensorMap*, CUtensorMapDataType, cuuint32_t, void*,
-                                 const cuuint64_t*, const cuuint64_t*, const cuuint32_t*,
-                                 const cuuint32_t*, CUtensorMapInterleave, CUtensorMapSwizzle,
-                                 CUtensorMapL2promotion, CUtensorMapFloatOOBfill);
-
-// The driver's cuTensorMapEncodeTiled, found once through the runtime (no link to libcuda).
-EncodeTiled Encoder() {
-  static const EncodeTiled encode = [] {
-    void* fn = nullptr;
-    cudaDriverEntryPointQueryResult found{};
-    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &fn, 12000, cudaEnableDefault,
-                                         &found) != cudaSuccess ||
-        found != cudaDriverEntryPointSuccess) {
-      fn = nullptr;
-    }
-    return reinterpret_cast<EncodeTiled>(fn);
-  }();
-  return encode;
-}
-
 // The 4-D view of one cache ([blocks * block_size tokens][heads][D] bf16) described above; false
 // if the driver refuses it.
 bool EncodeCacheMap(CUtensorMap* map, const void* cache, int64_t tokens, int heads, int dim) {
-  const EncodeTiled encode = Encoder();
-  if (encode == nullptr) return false;
-  const cuuint64_t dims[4] = {64, static_cast<cuuint64_t>(heads), static_cast<cuuint64_t>(tokens),
-                              static_cast<cuuint64_t>(dim / 64)};
-  const cuuint64_t row = static_cast<cuuint64_t>(dim) * 2;
-  const cuuint64_t strides[3] = {row, row * heads, 128};
-  const cuuint32_t box[4] = {64, 1, kKeys, static_cast<cuuint32_t>(dim / 64)};
-  const cuuint32_t element_strides[4] = {1, 1, 1, 1};
+  const uint64_t dims[4] = {64, static_cast<uint64_t>(heads), static_cast<uint64_t>(tokens),
+                            static_cast<uint64_t>(dim / 64)};
+  const uint64_t row = static_cast<uint64_t>(dim) * 2;
+  const uint64_t strides[3] = {row, row * heads, 128};
+  const uint32_t box[4] = {64, 1, kKeys, static_cast<uint32_t>(dim / 64)};
   // No L2 promotion: with 256-byte promotion the same walk reads ~5 % slower (round 13).
-  return encode(map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 4, const_cast<void*>(cache), dims, strides,
-                box, element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
-                CU_TENSOR_MAP_L2_PROMOTION_NONE, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
+  return EncodeBf16TensorMap(map, cache, 4, dims, strides, box, CU_TENSOR_MAP_SWIZZLE_128B,
+                             CU_TENSOR_MAP_L2_PROMOTION_NONE);
 }
 
 // Encoded maps by (cache, tokens, heads, dim): a runner's caches are encoded on their first
@@ -267,18 +196,10 @@ cudaError_t LaunchVariant(const PagedDecodeParams& p, const CUtensorMap& k_map,
                      kRows * (p.num_splits + 1) * 4 <= Layout::kRingBytes;
   if (!fused) params.split_counters = nullptr;
   constexpr auto kernel = PagedDecodeTmaKernel<D, kWarps, kStages>;
-  static const cudaError_t attribute = [] {
-    const cudaError_t e =
-        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Layout::kBytes);
-    if (e != cudaSuccess) return e;
-    return cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout,
-                                cudaSharedmemCarveoutMaxShared);
-  }();
+  static const cudaError_t attribute = AllowSharedMemory(kernel, Layout::kBytes);
   if (attribute != cudaSuccess) return attribute;
-  const dim3 grid = p.heads_fastest ? dim3(p.num_kv_heads, p.num_seqs, p.num_splits)
-                                    : dim3(p.num_seqs, p.num_kv_heads, p.num_splits);
-  cudaError_t e =
-      LaunchPdl(kernel, grid, dim3(kWarps * 32), Layout::kBytes, stream, params, k_map, v_map);
+  cudaError_t e = LaunchPdl(kernel, DecodeGrid(p), dim3(kWarps * 32), Layout::kBytes, stream,
+                            params, k_map, v_map);
   if (e != cudaSuccess || p.num_splits == 1 || fused) return e;
   return LaunchMergeSplits<D>(params, stream);
 }

@@ -18,11 +18,15 @@
 #include <random>
 #include <vector>
 
+#include "kernels/common/tensor_map.h"
+#include "kernels/common/tma.cuh"
 #include "tests/gpu/bench/bench_util.h"
 #include "tests/gpu/bench/kv_layout_probe.h"
 
 namespace stride::testing::gpu {
 namespace {
+
+namespace tma = kernels::tma;
 
 constexpr int kWarps = 4;
 constexpr int kBlockTokens = 16;
@@ -76,276 +80,161 @@ __global__ void __launch_bounds__(kWarps * 32)
   if (acc == 0x9e3779b9u) sink[0] = acc + occupancy_limiter[0].x;
 }
 
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900  // only the sm_90 kernels' bodies use it
-__device__ __forceinline__ uint32_t SharedAddress(const void* p) {
-  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
+constexpr int kBlockBytes = kBlockTokens * kSliceChunks * 16;  // one head's K (or V) of a block
+constexpr int kBulkStages = 4;
+
+#ifdef STRIDE_TMA
+// A warp's walk over its blocks (warp, warp + kWarps, ...) through a kStages-deep ring of (K, V)
+// stages of 2 * kBlockBytes, one mbarrier each: issue(b, stage, bar) has block b's K and V
+// copied into the stage, the copies completing on bar (with 2 * kBlockBytes expected by lane 0).
+// The warp waits for a stage, touches one word of each lane's 128 bytes of it, and refills it
+// kStages blocks on. Returns the xor of the words touched.
+template <int kStages, typename Issue>
+__device__ uint32_t WalkRing(unsigned char* ring, uint64_t* full, int blocks_per_seq,
+                             Issue issue) {
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  if (lane == 0) {
+    for (int s = 0; s < kStages; ++s) tma::BarrierInit(&full[s]);
+    tma::FenceBarrierInit();
+  }
+  __syncwarp();
+  auto start = [&](int b, int stage) {
+    if (lane == 0) tma::BarrierExpectBytes(&full[stage], 2 * kBlockBytes);
+    __syncwarp();
+    issue(b, ring + stage * 2 * kBlockBytes, &full[stage]);
+  };
+  for (int s = 0; s < kStages; ++s) {
+    if (warp + s * kWarps < blocks_per_seq) start(warp + s * kWarps, s);
+  }
+  uint32_t acc = 0;
+  int stage = 0, parity = 0;
+  for (int b = warp; b < blocks_per_seq; b += kWarps) {
+    tma::BarrierWait(&full[stage], parity);
+    acc ^= reinterpret_cast<const uint32_t*>(ring + stage * 2 * kBlockBytes)[lane * 32];
+    __syncwarp();
+    if (b + kStages * kWarps < blocks_per_seq) start(b + kStages * kWarps, stage);
+    if (++stage == kStages) stage = 0, parity ^= 1;
+  }
+  return acc;
 }
 #endif
 
-// The same walk with bulk asynchronous copies (the TMA engine) into a kBulkStages-deep ring of
-// K+V blocks per warp, one mbarrier per stage: token-major, lane t < 16 copies K row t and lane
-// 16 + t V row t (256 bytes each); head-major, lanes 0 and 1 copy the K and the V run (4 KB).
-// A warp waits for a stage, touches one word of each row, and refills it kBulkStages blocks on.
-constexpr int kBulkStages = 4;
-constexpr int kBlockBytes = kBlockTokens * kSliceChunks * 16;  // one head's K (or V) of a block
-
+// The walk with bulk copies (the TMA engine, contiguous bytes) into a 4-stage ring per warp:
+// token-major, lane t < 16 copies K row t and lane 16 + t V row t (256 bytes each); head-major,
+// lanes 0 and 1 copy the K and the V run (4 KB each, unswizzled).
 template <bool kHeadMajor>
 __global__ void __launch_bounds__(kWarps * 32)
     BulkProbeKernel(const uint4* k, const uint4* v, const int32_t* tables, int width,
                     int blocks_per_seq, int num_heads, bool heads_fastest, uint32_t* sink) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+#ifdef STRIDE_TMA
   extern __shared__ __align__(128) unsigned char ring_raw[];  // [kWarps][kBulkStages][K, V]
   __shared__ __align__(8) uint64_t full[kWarps][kBulkStages];
   int seq, head;
   SeqAndHead(heads_fastest, &seq, &head);
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  unsigned char* ring = ring_raw + warp * kBulkStages * 2 * kBlockBytes;
   const int32_t* table = tables + static_cast<int64_t>(seq) * width;
-  if (lane == 0) {
-    for (int s = 0; s < kBulkStages; ++s) {
-      asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::"r"(SharedAddress(&full[warp][s])));
-    }
-    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
-  }
-  __syncwarp();
-  auto issue = [&](int b, int stage) {
-    const uint32_t bar = SharedAddress(&full[warp][stage]);
-    if (lane == 0) {
-      asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(bar),
-                   "r"(2 * kBlockBytes)
-                   : "memory");
-    }
-    __syncwarp();
+  auto issue = [&](int b, unsigned char* dst, uint64_t* bar) {
     const int64_t block = table[b];
-    unsigned char* dst = ring + stage * 2 * kBlockBytes;
-    const void* src = nullptr;
-    int bytes = 0;
     if (kHeadMajor) {
       if (lane < 2) {
-        src = (lane == 0 ? k : v) + ChunkIndex<true>(block, 0, head, 0, num_heads);
-        dst += lane * kBlockBytes;
-        bytes = kBlockBytes;
+        tma::BulkLoad(dst + lane * kBlockBytes,
+                      (lane == 0 ? k : v) + ChunkIndex<true>(block, 0, head, 0, num_heads),
+                      kBlockBytes, bar);
       }
     } else {
       const int t = lane % kBlockTokens;
-      src = (lane < kBlockTokens ? k : v) + ChunkIndex<false>(block, t, head, 0, num_heads);
-      dst += (lane / kBlockTokens) * kBlockBytes + t * kSliceChunks * 16;
-      bytes = kSliceChunks * 16;
-    }
-    if (bytes > 0) {
-      asm volatile(
-          "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, "
-          "[%3];" ::"r"(SharedAddress(dst)),
-          "l"(src), "r"(bytes), "r"(bar)
-          : "memory");
+      tma::BulkLoad(dst + (lane / kBlockTokens) * kBlockBytes + t * kSliceChunks * 16,
+                    (lane < kBlockTokens ? k : v) + ChunkIndex<false>(block, t, head, 0, num_heads),
+                    kSliceChunks * 16, bar);
     }
   };
-  for (int s = 0; s < kBulkStages; ++s) {
-    const int b = warp + s * kWarps;
-    if (b < blocks_per_seq) issue(b, s);
-  }
-  uint32_t acc = 0, parity = 0;
-  int stage = 0;
-  for (int b = warp; b < blocks_per_seq; b += kWarps) {
-    const uint32_t bar = SharedAddress(&full[warp][stage]);
-    uint32_t done = 0;
-    while (!done) {
-      asm volatile(
-          "{\n .reg .pred p;\n mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
-          " selp.u32 %0, 1, 0, p;\n}\n"
-          : "=r"(done)
-          : "r"(bar), "r"(parity)
-          : "memory");
-    }
-    acc ^= reinterpret_cast<const uint32_t*>(ring + stage * 2 * kBlockBytes)[lane * 16];
-    __syncwarp();
-    const int next = b + kBulkStages * kWarps;
-    if (next < blocks_per_seq) issue(next, stage);
-    if (++stage == kBulkStages) stage = 0, parity ^= 1;
-  }
+  const uint32_t acc = WalkRing<kBulkStages>(ring_raw + warp * kBulkStages * 2 * kBlockBytes,
+                                             full[warp], blocks_per_seq, issue);
   if (acc == 0x9e3779b9u) sink[0] = acc;
 #endif
 }
 
-// The same walk with tensor copies (cp.async.bulk.tensor: boxes of 16 rows x 64 dims = 2 KB
-// each, 128-byte swizzled as an mma kernel would read them), four per block (K and V, two dim
-// halves) issued by lane 0, into a kStages-deep ring per warp. Head-major: a 2-D map
-// [blocks x heads x 16 rows][128]; token-major: a 3-D map [tokens][heads][128] whose box takes one
-// head's 16 token rows, 2 KB apart.
-// kMode (head-major only; token-major always 0): 0, two boxes per K (or V), one per 64-dim half;
-// 1, one 4 KB box over the block viewed as [32][64] (128-byte rows, read in order); 2, one box
-// [2 halves][16 rows][64] (dims reordered so that smem holds each half's 16 rows together).
+// The walk with tensor copies (boxes of 16 rows x 64 dims, 128-byte swizzled as an mma kernel
+// would read them) into a kStages-deep ring per warp, issued by lane 0. kMode 0: two boxes per K
+// (or V), one per 64-dim half (head-major: a 2-D map [blocks x heads x 16 rows][128];
+// token-major: 3-D [tokens][heads][128], a box one head's 16 token rows, 2 KB apart). kMode 1
+// (head-major): one 4 KB box over the block viewed as [32][64] (128-byte rows, read in order).
+// kMode 2: one box [2 halves][16 rows][64] (head-major: 3-D {64, rows, 2}; token-major: 4-D
+// {64, head, tokens, 2}, the decode kernel's view), so each half's 16 rows lie together.
 template <bool kHeadMajor, int kStages, int kMode = 0>
 __global__ void __launch_bounds__(kWarps * 32)
     TensorProbeKernel(const __grid_constant__ CUtensorMap k_map,
                       const __grid_constant__ CUtensorMap v_map, const int32_t* tables, int width,
                       int blocks_per_seq, int num_heads, bool heads_fastest, uint32_t* sink) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  extern __shared__ __align__(1024) unsigned char tensor_ring[];  // [kWarps][kStages][4][2 KB]
+#ifdef STRIDE_TMA
+  extern __shared__ __align__(1024) unsigned char tensor_ring[];  // [kWarps][kStages][K, V]
   __shared__ __align__(8) uint64_t full[kWarps][kStages];
   int seq, head;
   SeqAndHead(heads_fastest, &seq, &head);
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   // Swizzled boxes need 1024-byte aligned destinations (the launch adds 1 KB of slack).
-  unsigned char* aligned = tensor_ring + ((1024 - (SharedAddress(tensor_ring) & 1023)) & 1023);
-  unsigned char* ring = aligned + warp * kStages * 2 * kBlockBytes;
+  unsigned char* aligned =
+      tensor_ring + ((1024 - (tma::SharedAddress(tensor_ring) & 1023)) & 1023);
   const int32_t* table = tables + static_cast<int64_t>(seq) * width;
-  if (lane == 0) {
-    for (int s = 0; s < kStages; ++s) {
-      asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::"r"(SharedAddress(&full[warp][s])));
-    }
-    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
-  }
-  __syncwarp();
-  auto issue = [&](int b, int stage) {
+  auto issue = [&](int b, unsigned char* dst, uint64_t* bar) {
     if (lane != 0) return;
-    const uint32_t bar = SharedAddress(&full[warp][stage]);
-    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(bar),
-                 "r"(2 * kBlockBytes)
-                 : "memory");
     const int block = table[b];
-    unsigned char* dst = ring + stage * 2 * kBlockBytes;
-    if constexpr (kMode != 0 && !kHeadMajor) {  // 4-D [half][16 tokens][head][64]
-      for (int i = 0; i < 2; ++i) {
-        const CUtensorMap* map = i == 0 ? &k_map : &v_map;
-        asm volatile(
-            "cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], "
-            "[%1, {%2, %3, %4, %5}], [%6];" ::"r"(SharedAddress(dst + i * kBlockBytes)),
-            "l"(reinterpret_cast<uint64_t>(map)), "r"(0), "r"(head), "r"(block * 16), "r"(0),
-            "r"(bar)
-            : "memory");
-      }
-    } else if constexpr (kMode != 0) {
-      const int row0 = (block * num_heads + head) * 16;
-      for (int i = 0; i < 2; ++i) {
-        const CUtensorMap* map = i == 0 ? &k_map : &v_map;
-        const uint32_t to = SharedAddress(dst + i * kBlockBytes);
-        if (kMode == 1) {
-          asm volatile(
-              "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], "
-              "[%1, {%2, %3}], [%4];" ::"r"(to),
-              "l"(reinterpret_cast<uint64_t>(map)), "r"(0), "r"(2 * row0), "r"(bar)
-              : "memory");
-        } else {
-          asm volatile(
-              "cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], "
-              "[%1, {%2, %3, %4}], [%5];" ::"r"(to),
-              "l"(reinterpret_cast<uint64_t>(map)), "r"(0), "r"(row0), "r"(0), "r"(bar)
-              : "memory");
-        }
-      }
-    } else {
-      for (int i = 0; i < 4; ++i) {
-        const CUtensorMap* map = i < 2 ? &k_map : &v_map;
-        const int d0 = (i % 2) * 64;
-        const uint32_t to = SharedAddress(dst + i * (kBlockBytes / 2));
-        if (kHeadMajor) {
-          asm volatile(
-              "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], "
-              "[%1, {%2, %3}], [%4];" ::"r"(to),
-              "l"(reinterpret_cast<uint64_t>(map)), "r"(d0), "r"((block * num_heads + head) * 16),
-              "r"(bar)
-              : "memory");
-        } else {
-          asm volatile(
-              "cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], "
-              "[%1, {%2, %3, %4}], [%5];" ::"r"(to),
-              "l"(reinterpret_cast<uint64_t>(map)), "r"(d0), "r"(head), "r"(block * 16), "r"(bar)
-              : "memory");
+    const int row0 = (block * num_heads + head) * kBlockTokens;  // head-major
+    for (int i = 0; i < 2; ++i) {  // K, then V
+      const CUtensorMap* map = i == 0 ? &k_map : &v_map;
+      unsigned char* to = dst + i * kBlockBytes;
+      if constexpr (kMode == 2 && !kHeadMajor) {
+        tma::TensorLoad(to, map, 0, head, block * kBlockTokens, 0, bar);
+      } else if constexpr (kMode == 2) {
+        tma::TensorLoad(to, map, 0, row0, 0, bar);
+      } else if constexpr (kMode == 1) {
+        tma::TensorLoad(to, map, 0, 2 * row0, bar);
+      } else {
+        for (int half = 0; half < 2; ++half) {
+          if (kHeadMajor) {
+            tma::TensorLoad(to + half * kBlockBytes / 2, map, half * 64, row0, bar);
+          } else {
+            tma::TensorLoad(to + half * kBlockBytes / 2, map, half * 64, head,
+                            block * kBlockTokens, bar);
+          }
         }
       }
     }
   };
-  for (int s = 0; s < kStages; ++s) {
-    const int b = warp + s * kWarps;
-    if (b < blocks_per_seq) issue(b, s);
-  }
-  uint32_t acc = 0, parity = 0;
-  int stage = 0;
-  for (int b = warp; b < blocks_per_seq; b += kWarps) {
-    const uint32_t bar = SharedAddress(&full[warp][stage]);
-    uint32_t done = 0;
-    while (!done) {
-      asm volatile(
-          "{\n .reg .pred p;\n mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
-          " selp.u32 %0, 1, 0, p;\n}\n"
-          : "=r"(done)
-          : "r"(bar), "r"(parity)
-          : "memory");
-    }
-    acc ^= reinterpret_cast<const uint32_t*>(ring + stage * 2 * kBlockBytes)[lane * 16];
-    __syncwarp();
-    const int next = b + kStages * kWarps;
-    if (next < blocks_per_seq) issue(next, stage);
-    if (++stage == kStages) stage = 0, parity ^= 1;
-  }
+  const uint32_t acc = WalkRing<kStages>(aligned + warp * kStages * 2 * kBlockBytes, full[warp],
+                                         blocks_per_seq, issue);
   if (acc == 0x9e3779b9u) sink[0] = acc;
 #endif
 }
 
-using EncodeTiled = CUresult (*)(CUtensorMap*, CUtensorMapDataType, cuuint32_t, void*,
-                                 const cuuint64_t*, const cuuint64_t*, const cuuint32_t*,
-                                 const cuuint32_t*, CUtensorMapInterleave, CUtensorMapSwizzle,
-                                 CUtensorMapL2promotion, CUtensorMapFloatOOBfill);
-
-// A map of a KV cache (bf16, d128) in boxes of 16 rows x 64 dims, 128-byte swizzled (mode: see
-// TensorProbeKernel), L2 promotion to 256-byte lines or none.
+// A map of a KV cache (bf16, d128) for TensorProbeKernel<head_major, *, mode>, with L2 promotion
+// to 256-byte lines or none.
 CUtensorMap KvMap(const void* base, int64_t tokens, int num_heads, bool head_major, int mode = 0,
                   bool promote = true) {
-  static const EncodeTiled encode = [] {
-    void* fn = nullptr;
-    cudaDriverEntryPointQueryResult found{};
-    GPU_CHECK(cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &fn, 12000,
-                                               cudaEnableDefault, &found));
-    return reinterpret_cast<EncodeTiled>(fn);
-  }();
-  CUtensorMap map;
-  const cuuint32_t element_strides[3] = {1, 1, 1};
-  CUresult r;
-  const CUtensorMapL2promotion promotion =
-      promote ? CU_TENSOR_MAP_L2_PROMOTION_L2_256B : CU_TENSOR_MAP_L2_PROMOTION_NONE;
-  const cuuint64_t rows = static_cast<cuuint64_t>(tokens) * num_heads;
+  const uint64_t rows = static_cast<uint64_t>(tokens) * num_heads, heads = num_heads;
+  struct View {
+    int rank;
+    uint64_t dims[4], strides[3];
+    uint32_t box[4];
+  };
+  View view;
   if (mode == 2 && !head_major) {
-    const cuuint64_t dims[4] = {64, static_cast<cuuint64_t>(num_heads),
-                                static_cast<cuuint64_t>(tokens), 2};
-    const cuuint64_t strides[3] = {256, static_cast<cuuint64_t>(num_heads) * 256, 128};
-    const cuuint32_t box[4] = {64, 1, 16, 2};
-    const cuuint32_t ones[4] = {1, 1, 1, 1};
-    r = encode(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 4, const_cast<void*>(base), dims, strides,
-               box, ones, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B, promotion,
-               CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
-  } else if (mode == 1) {
-    const cuuint64_t dims[2] = {64, 2 * rows};
-    const cuuint64_t strides[1] = {128};
-    const cuuint32_t box[2] = {64, 32};
-    r = encode(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, const_cast<void*>(base), dims, strides,
-               box, element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
-               promotion, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+    view = {4, {64, heads, static_cast<uint64_t>(tokens), 2}, {256, heads * 256, 128},
+            {64, 1, 16, 2}};
   } else if (mode == 2) {
-    const cuuint64_t dims[3] = {64, rows, 2};
-    const cuuint64_t strides[2] = {256, 128};
-    const cuuint32_t box[3] = {64, 16, 2};
-    r = encode(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3, const_cast<void*>(base), dims, strides,
-               box, element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
-               promotion, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+    view = {3, {64, rows, 2}, {256, 128}, {64, 16, 2}};
+  } else if (mode == 1) {
+    view = {2, {64, 2 * rows}, {128}, {64, 32}};
   } else if (head_major) {
-    const cuuint64_t dims[2] = {128, static_cast<cuuint64_t>(tokens) * num_heads};
-    const cuuint64_t strides[1] = {256};
-    const cuuint32_t box[2] = {64, 16};
-    r = encode(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, const_cast<void*>(base), dims, strides,
-               box, element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
-               promotion, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+    view = {2, {128, rows}, {256}, {64, 16}};
   } else {
-    const cuuint64_t dims[3] = {128, static_cast<cuuint64_t>(num_heads),
-                                static_cast<cuuint64_t>(tokens)};
-    const cuuint64_t strides[2] = {256, static_cast<cuuint64_t>(num_heads) * 256};
-    const cuuint32_t box[3] = {64, 1, 16};
-    r = encode(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3, const_cast<void*>(base), dims, strides,
-               box, element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
-               promotion, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+    view = {3, {128, heads, static_cast<uint64_t>(tokens)}, {256, heads * 256}, {64, 1, 16}};
   }
-  if (r != CUDA_SUCCESS) {
-    std::fprintf(stderr, "cuTensorMapEncodeTiled failed: %d\n", static_cast<int>(r));
+  CUtensorMap map;
+  if (!kernels::EncodeBf16TensorMap(
+          &map, base, view.rank, view.dims, view.strides, view.box, CU_TENSOR_MAP_SWIZZLE_128B,
+          promote ? CU_TENSOR_MAP_L2_PROMOTION_L2_256B : CU_TENSOR_MAP_L2_PROMOTION_NONE)) {
+    std::fprintf(stderr, "kv-layout probe: the driver refused tensor map mode %d\n", mode);
     std::abort();
   }
   return map;

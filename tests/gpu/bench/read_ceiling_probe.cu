@@ -16,10 +16,13 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "kernels/common/tma.cuh"
 #include "tests/gpu/bench/bench_util.h"
 
 namespace stride::testing::gpu {
 namespace {
+
+namespace tma = kernels::tma;
 
 constexpr size_t kBytes = size_t{4} << 30;
 constexpr size_t kVectors = kBytes / sizeof(uint4);
@@ -55,36 +58,21 @@ __global__ void __launch_bounds__(256) LdgReadKernel(const uint4* data, size_t n
   Keep(acc, sink);
 }
 
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900  // only the sm_90 kernels' bodies use it
-__device__ __forceinline__ uint32_t SharedAddress(const void* p) {
-  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
-}
-#endif
-
 // One thread per CTA issues bulk copies of kChunk bytes, chunk c of the grid-strided sequence
 // into stage c % kStages, and waits for each stage (mbarrier with transaction count) before it
 // refills it. Chunks past the end are not issued.
 template <int kChunk, int kStages>
 __global__ void __launch_bounds__(32) BulkReadKernel(const unsigned char* data, size_t chunks,
                                                      uint32_t* sink) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+#ifdef STRIDE_TMA
   extern __shared__ __align__(128) unsigned char ring[];
   __shared__ __align__(8) uint64_t full[kStages];
   if (threadIdx.x != 0) return;
-  for (int s = 0; s < kStages; ++s) {
-    asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::"r"(SharedAddress(&full[s])));
-  }
-  asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+  for (int s = 0; s < kStages; ++s) tma::BarrierInit(&full[s]);
+  tma::FenceBarrierInit();
   auto issue = [&](size_t chunk, int stage) {
-    const uint32_t bar = SharedAddress(&full[stage]);
-    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(bar),
-                 "r"(kChunk)
-                 : "memory");
-    asm volatile(
-        "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];" ::
-            "r"(SharedAddress(ring + stage * kChunk)),
-        "l"(data + chunk * kChunk), "r"(kChunk), "r"(bar)
-        : "memory");
+    tma::BarrierExpectBytes(&full[stage], kChunk);
+    tma::BulkLoad(ring + stage * kChunk, data + chunk * kChunk, kChunk, &full[stage]);
   };
   const size_t first = blockIdx.x, step = gridDim.x;
   for (int s = 0; s < kStages; ++s) {
@@ -92,19 +80,9 @@ __global__ void __launch_bounds__(32) BulkReadKernel(const unsigned char* data, 
     if (chunk < chunks) issue(chunk, s);
   }
   uint32_t acc = 0;
-  int stage = 0;
-  uint32_t parity = 0;
+  int stage = 0, parity = 0;
   for (size_t chunk = first; chunk < chunks; chunk += step) {
-    const uint32_t bar = SharedAddress(&full[stage]);
-    uint32_t done = 0;
-    while (!done) {
-      asm volatile(
-          "{\n .reg .pred p;\n mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
-          " selp.u32 %0, 1, 0, p;\n}\n"
-          : "=r"(done)
-          : "r"(bar), "r"(parity)
-          : "memory");
-    }
+    tma::BarrierWait(&full[stage], parity);
     acc ^= reinterpret_cast<const uint32_t*>(ring + stage * kChunk)[0];
     const size_t next = chunk + kStages * step;
     if (next < chunks) issue(next, stage);

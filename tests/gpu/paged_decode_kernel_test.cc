@@ -196,6 +196,41 @@ TEST(PagedDecodeKernel, RandomLengthBatches) {
   }
 }
 
+// The TMA kernel across GQA groups (1, 8 and 16 query heads per KV head: one row half or both)
+// at d64 and d128, with blocks of 16 and 32, in batches large enough to take it at every split
+// count (padding rows, 1-key rows and rows shorter than a tile among them).
+TEST(PagedDecodeKernel, TmaKernelAcrossGroups) {
+  base::ThreadPool pool(0);
+  std::mt19937 rng(FreshSeed());
+  std::uniform_int_distribution<int> len(0, 1500);
+  auto batch = [&](int num_seqs) {
+    std::vector<Seq> seqs;
+    for (int i = 0; i < num_seqs; ++i) {
+      const int pick = i % 8;
+      seqs.push_back({1, pick == 0 ? 0 : pick == 1 ? 1 + i % 15 : len(rng)});
+    }
+    return seqs;
+  };
+  const std::vector<Variant> variants = {{0, 0, true}, {0, 0, true, 0, true}};
+  for (const AttentionCase& s : std::vector<AttentionCase>{
+           {8, 8, 128, 16, 0, batch(40)},    // group 1
+           {64, 8, 128, 16, 0, batch(40)},   // group 8
+           {64, 4, 128, 32, 0, batch(48)},   // group 16: both row halves
+           {32, 2, 64, 16, 0, batch(80)},    // group 16, d64
+           {16, 8, 64, 32, 0, batch(40)},    // group 2, d64
+       }) {
+    kernels::PagedDecodeParams p;
+    p.num_seqs = static_cast<int>(s.seqs.size());
+    p.num_kv_heads = s.kv_heads;
+    p.num_splits = 1;
+    p.head_dim = s.head_dim;
+    p.block_size = s.block_size;
+    p.num_cache_blocks = 1;
+    ASSERT_TRUE(kernels::PagedDecodeUsesTma(p)) << Describe(s);
+    CheckVariants(s, {1, 3}, variants, pool);
+  }
+}
+
 // The TMA variants above test something only if the launcher takes the TMA kernel for them:
 // it does for bf16 at d64 / d128 with blocks of 16 or more and no window, in grids of more CTAs
 // than SMs, once told the pool's size, and for nothing else. (So SmallSetups reach it with 8 and

@@ -182,12 +182,14 @@ void LayersInGraph(const Shape& shape, const Variant& v, bool pdl) {
          ms, "ms", floor_ms, "floor");
 }
 
-// The default tiling and splits through the TMA kernel (tma_stages tiles in flight a warp).
-Variant Tma(int tma_stages = 2, bool heads_fastest = false) {
+// The default tiling through the TMA kernel (tma_stages tiles in flight a warp), at the split
+// rule's count (splits 0) or the one given.
+Variant Tma(int tma_stages = 2, bool heads_fastest = false, int splits = 0) {
   Variant v;
   v.tma = true;
   v.tma_stages = tma_stages;
   v.heads_fastest = heads_fastest;
+  v.splits = splits;
   return v;
 }
 
@@ -225,6 +227,9 @@ void RunDecodeAttentionBenchmarks() {
     Bandwidth(b64, Tma());
     Bandwidth(b64, Tma(3));
     Bandwidth(b64, Tma(2, true));
+    // The split rule was fitted to the cp.async kernel's per-CTA cost: the TMA kernel's neighbours.
+    Bandwidth(b64, Tma(2, true, 2));
+    Bandwidth(b64, Tma(2, true, 4));
   }
   for (int context : {1024, 2048}) {
     Shape b256(256, context, 1, rng);
@@ -249,16 +254,20 @@ void RunDecodeAttentionBenchmarks() {
     const Shape b128(128, 2048, 1, rng);
     Bandwidth(b128, {});
     Bandwidth(b128, {0, 0, 3});
+    Bandwidth(b128, Tma(2, true));
+    Bandwidth(b128, Tma(2, true, 2));
   }
   {
     const Shape b8(8, 4096, 1, rng);
     Bandwidth(b8, {});
     Bandwidth(b8, {0, 0, 5});
+    Bandwidth(b8, Tma(2, true));  // the split rule's 6 splits: 384 CTAs, so the runner takes TMA
   }
   {
     const Shape b1(1, 32768, 1, rng);
     Bandwidth(b1, {});
     Bandwidth(b1, {0, 0, 0, false});
+    Bandwidth(b1, Tma(2, true));  // 32 splits: 256 CTAs, TMA in the runner
   }
 }
 

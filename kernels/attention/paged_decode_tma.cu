@@ -225,14 +225,16 @@ bool PagedDecodeTmaApplies(const PagedDecodeParams& p) {
                cudaSuccess &&
            major >= 9;
   }();
-  // Grids of at most one CTA per SM are latency-bound: there the cp.async kernel's 8 warps with
-  // the first tile prefetched into L2 before the PDL wait are faster (B1 x 1k, 32 layers: 0.212
-  // against 0.229 ms, round 13).
+  // Only grids that fill a first wave (3 CTAs per SM), where it was measured faster (B64 x 4k
+  // to B384 x 1.5k, round 13). In latency-bound grids (at most one CTA per SM) the cp.async
+  // kernel's 8 warps with the first tile prefetched into L2 before the PDL wait are faster (B1 x
+  // 1k, 32 layers: 0.212 against 0.228 ms); in between (B8 x 4k, B1 x 32k) it is not yet
+  // measured.
   const int64_t ctas = static_cast<int64_t>(p.num_seqs) * p.num_kv_heads * p.num_splits;
+  const int64_t min_ctas = p.tma_min_ctas > 0 ? p.tma_min_ctas : 3 * MultiprocessorCount();
   return hopper && p.use_tma && p.num_cache_blocks > 0 && p.kv_dtype == DType::kBF16 &&
          (p.head_dim == 64 || p.head_dim == 128) && p.block_size >= kKeys &&
-         p.sliding_window == 0 && (p.tile_keys == 0 || p.tile_keys == kKeys) &&
-         ctas > MultiprocessorCount();
+         p.sliding_window == 0 && (p.tile_keys == 0 || p.tile_keys == kKeys) && ctas >= min_ctas;
 }
 
 cudaError_t LaunchPagedDecodeTma(const PagedDecodeParams& p, cudaStream_t stream) {

@@ -213,11 +213,11 @@ TEST(PagedDecodeKernel, TmaKernelAcrossGroups) {
   };
   const std::vector<Variant> variants = {{0, 0, true}, {0, 0, true, 0, true}};
   for (const AttentionCase& s : std::vector<AttentionCase>{
-           {8, 8, 128, 16, 0, batch(40)},    // group 1
-           {64, 8, 128, 16, 0, batch(40)},   // group 8
-           {64, 4, 128, 32, 0, batch(48)},   // group 16: both row halves
-           {32, 2, 64, 16, 0, batch(80)},    // group 16, d64
-           {16, 8, 64, 32, 0, batch(40)},    // group 2, d64
+           {8, 8, 128, 16, 0, batch(64)},    // group 1
+           {64, 8, 128, 16, 0, batch(64)},   // group 8
+           {64, 4, 128, 32, 0, batch(112)},  // group 16: both row halves
+           {32, 2, 64, 16, 0, batch(208)},   // group 16, d64
+           {16, 8, 64, 32, 0, batch(64)},    // group 2, d64
        }) {
     kernels::PagedDecodeParams p;
     p.num_seqs = static_cast<int>(s.seqs.size());
@@ -232,14 +232,14 @@ TEST(PagedDecodeKernel, TmaKernelAcrossGroups) {
 }
 
 // The TMA variants above test something only if the launcher takes the TMA kernel for them:
-// it does for bf16 at d64 / d128 with blocks of 16 or more and no window, in grids of more CTAs
-// than SMs, once told the pool's size, and for nothing else. (So SmallSetups reach it with 8 and
-// 32 splits, RandomLengthBatches with every split count.)
+// it does for bf16 at d64 / d128 with blocks of 16 or more and no window, in grids that fill a
+// first wave (3 CTAs per SM: 396 on an H200), once told the pool's size, and for nothing else.
+// (So SmallSetups reach it with 32 splits, RandomLengthBatches from 2 splits on.)
 TEST(PagedDecodeKernel, TmaKernelTakesWhatItSupports) {
   kernels::PagedDecodeParams p;
   p.num_seqs = 5;
   p.num_kv_heads = 8;
-  p.num_splits = 8;  // 320 CTAs
+  p.num_splits = 32;  // 1280 CTAs
   p.kv_dtype = kernels::DType::kBF16;
   p.head_dim = 128;
   p.block_size = 16;
@@ -262,6 +262,11 @@ TEST(PagedDecodeKernel, TmaKernelTakesWhatItSupports) {
   EXPECT_FALSE(without([](auto& q) { q.sliding_window = 100; }));
   EXPECT_FALSE(without([](auto& q) { q.tile_keys = 32; }));
   EXPECT_FALSE(without([](auto& q) { q.num_splits = 3; }));  // 120 CTAs: latency-bound
+  EXPECT_FALSE(without([](auto& q) { q.num_splits = 8; }));  // 320: not a full wave
+  EXPECT_TRUE(without([](auto& q) {                           // unless told otherwise
+    q.num_splits = 8;
+    q.tma_min_ctas = 300;
+  }));
 }
 
 // fp8 e4m3 caches, scaled (elements up to 20 for K, 1/3 for V: the scales must be applied, or the

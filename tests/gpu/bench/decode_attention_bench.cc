@@ -36,6 +36,7 @@ struct Variant {
   bool heads_fastest = false;    // grid (KV head, sequence, split)
   bool tma = false;              // the pool's size given: the TMA kernel where it applies
   int tma_stages = 0;            // its tiles in flight per warp (0: 2)
+  int tma_min_ctas = 0;          // PagedDecodeParams::tma_min_ctas
 };
 
 // fp8 K and V caches laid out as a PagedCache's (and read through its block tables).
@@ -112,6 +113,7 @@ struct Shape {
     p.heads_fastest = v.heads_fastest;
     p.num_cache_blocks = v.tma ? 1 + static_cast<int64_t>(num_seqs) * layers[layer].width : 0;
     p.tma_stages = v.tma_stages;
+    p.tma_min_ctas = v.tma_min_ctas;
     return p;
   }
 
@@ -207,7 +209,9 @@ void RunDecodeAttentionBenchmarks() {
     LayersInGraph(b1, {0, 0, 0, true}, true);
     LayersInGraph(b1, {0, 0, 0, true, false}, true);
     LayersInGraph(b1, {16, 4, 16}, true);
-    LayersInGraph(b1, Tma(), true);
+    Variant tma = Tma();  // 64 CTAs: the runner keeps cp.async; TMA forced for the comparison
+    tma.tma_min_ctas = 1;
+    LayersInGraph(b1, tma, true);
   }
   {
     Shape b64(64, 4096, 1, rng);
@@ -261,13 +265,18 @@ void RunDecodeAttentionBenchmarks() {
     const Shape b8(8, 4096, 1, rng);
     Bandwidth(b8, {});
     Bandwidth(b8, {0, 0, 5});
-    Bandwidth(b8, Tma(2, true));  // the split rule's 6 splits: 384 CTAs, so the runner takes TMA
+    // Below a full wave (the rule's 6 splits: 384 CTAs) the runner keeps cp.async; TMA forced:
+    Variant tma = Tma(2, true);
+    tma.tma_min_ctas = 1;
+    Bandwidth(b8, tma);
   }
   {
     const Shape b1(1, 32768, 1, rng);
     Bandwidth(b1, {});
     Bandwidth(b1, {0, 0, 0, false});
-    Bandwidth(b1, Tma(2, true));  // 32 splits: 256 CTAs, TMA in the runner
+    Variant tma = Tma(2, true);  // 32 splits: 256 CTAs, below a full wave; TMA forced
+    tma.tma_min_ctas = 1;
+    Bandwidth(b1, tma);
   }
 }
 

@@ -71,10 +71,6 @@ absl::StatusOr<engine::EngineOptions> EngineOptionsFromFlags() {
   return options;
 }
 
-}  // namespace stride::server::cli
-
-namespace stride::server::cli {
-
 std::string SpellOutEngineFlag(const std::string& arg) {
   if (arg == "--async_scheduling") return "--async_scheduling=true";
   if (arg == "--noasync_scheduling" || arg == "--no_async_scheduling") {

@@ -8,13 +8,21 @@ namespace {
 constexpr int kThreads = 256;
 constexpr int kWarps = kThreads / 32;
 
-// Weights are read once per step: 16-byte loads that skip L1 and ask L2 for the whole 256-byte
-// sector group (the next chunks of this row are the neighbouring threads' anyway).
+// Weights are read once per step: 16-byte loads that skip L1. A warp's 32 loads cover 512
+// contiguous bytes of a row already; kHint256 also asks L2 for whole 256-byte sector groups,
+// which reads slower (GemvParams::l2_256b_hint).
+template <bool kHint256>
 __device__ __forceinline__ uint4 LoadStreaming(const uint4* ptr) {
   uint4 v;
-  asm("ld.global.nc.L1::no_allocate.L2::256B.v4.u32 {%0, %1, %2, %3}, [%4];"
-      : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
-      : "l"(ptr));
+  if constexpr (kHint256) {
+    asm("ld.global.nc.L1::no_allocate.L2::256B.v4.u32 {%0, %1, %2, %3}, [%4];"
+        : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+        : "l"(ptr));
+  } else {
+    asm("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
+        : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+        : "l"(ptr));
+  }
   return v;
 }
 
@@ -26,7 +34,7 @@ __device__ __forceinline__ float Silu(float x) { return x / (1.0f + __expf(-x));
 
 // M activation rows (m <= M), R weight rows per CTA, U 16-byte chunks per thread per row in
 // flight. kSwiglu: rows [0, R/2) are gate rows, [R/2, R) the matching up rows.
-template <int M, int R, int U, bool kSwiglu, bool kF32>
+template <int M, int R, int U, bool kSwiglu, bool kF32, bool kHint256>
 __global__ void __launch_bounds__(kThreads) GemvKernel(GemvParams p) {
   const int kc = p.k / 8;  // 16-byte chunks per row
   const int half = p.n / 2;
@@ -58,7 +66,7 @@ __global__ void __launch_bounds__(kThreads) GemvKernel(GemvParams p) {
       const int c = base + u * kThreads;
 #pragma unroll
       for (int r = 0; r < R; ++r) {
-        wv[u][r] = c < kc ? LoadStreaming(w_rows[r] + c) : make_uint4(0, 0, 0, 0);
+        wv[u][r] = c < kc ? LoadStreaming<kHint256>(w_rows[r] + c) : make_uint4(0, 0, 0, 0);
       }
     }
   };
@@ -148,17 +156,23 @@ __global__ void __launch_bounds__(kThreads) GemvKernel(GemvParams p) {
   }
 }
 
-template <int M, int R, int U>
+template <int M, int R, int U, bool kHint256>
 cudaError_t LaunchShape(const GemvParams& p, cudaStream_t stream) {
   if (p.swiglu) {
     const int blocks = (p.n / 2 + R / 2 - 1) / (R / 2);
-    return LaunchPdl(GemvKernel<M, R, U, true, false>, blocks, kThreads, 0, stream, p);
+    return LaunchPdl(GemvKernel<M, R, U, true, false, kHint256>, blocks, kThreads, 0, stream, p);
   }
   const int blocks = (p.n + R - 1) / R;
   if (p.output == GemmOutput::kF32) {
-    return LaunchPdl(GemvKernel<M, R, U, false, true>, blocks, kThreads, 0, stream, p);
+    return LaunchPdl(GemvKernel<M, R, U, false, true, kHint256>, blocks, kThreads, 0, stream, p);
   }
-  return LaunchPdl(GemvKernel<M, R, U, false, false>, blocks, kThreads, 0, stream, p);
+  return LaunchPdl(GemvKernel<M, R, U, false, false, kHint256>, blocks, kThreads, 0, stream, p);
+}
+
+template <int M, int R, int U>
+cudaError_t LaunchShape(const GemvParams& p, cudaStream_t stream) {
+  return p.l2_256b_hint ? LaunchShape<M, R, U, true>(p, stream)
+                        : LaunchShape<M, R, U, false>(p, stream);
 }
 
 }  // namespace

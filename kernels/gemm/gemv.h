@@ -27,6 +27,10 @@ struct GemvParams {
   int m = 0;
   int n = 0;
   int k = 0;
+  // Tuning: the weight loads ask L2 for whole 256-byte sector groups (ld .L2::256B), as before
+  // round 13. Off by default: a flat read probe moves 4.27 TB/s with that hint and 4.52 without
+  // (`stride_gpu_bench --read-ceiling`, kernels/NOTES.md round 13). Kept for A/B measurements.
+  bool l2_256b_hint = false;
 };
 
 // True when LaunchGemv takes the shape: 1 <= m <= kMaxGemvRows, k % 8 == 0, 16-byte aligned

@@ -1,5 +1,7 @@
 // The skinny-GEMM (decode) kernel against cpu::Linear (bf16 and fp32 outputs, every row-count
-// template, ragged n) and, with the fused SwiGLU epilogue, against cpu::Linear + cpu::SiluAndMul.
+// template, ragged n) and, with the fused SwiGLU epilogue, against cpu::Linear + cpu::SiluAndMul;
+// each with and without the 256-byte L2 hint on the weight loads (a cache hint only: the same
+// results).
 #include <random>
 #include <tuple>
 
@@ -14,10 +16,11 @@ namespace {
 
 TEST(GemvKernel, MatchesCpuLinear) {
   base::ThreadPool pool(0);
-  for (auto [m, n, k, f32] :
-       {std::tuple{1, 4096, 4096, false}, {1, 1003, 14336, true}, {2, 6144, 4096, false},
-        {3, 777, 512, false}, {4, 2048, 1024, true}, {5, 4099, 4096, false},
-        {8, 512, 14336, false}, {7, 130, 64, true}, {1, 13, 8, false}}) {
+  for (auto [m, n, k, f32, hint] :
+       {std::tuple{1, 4096, 4096, false, false}, {1, 4096, 4096, false, true},
+        {1, 1003, 14336, true, false}, {1, 1003, 14336, true, true}, {2, 6144, 4096, false, false},
+        {3, 777, 512, false, true}, {4, 2048, 1024, true, false}, {5, 4099, 4096, false, false},
+        {8, 512, 14336, false, true}, {7, 130, 64, true, false}, {1, 13, 8, false, false}}) {
     std::mt19937 rng(FreshSeed());
     std::vector<float> x = RandomBf16Values(static_cast<size_t>(m) * k, 1.0f, rng);
     std::vector<float> w = RandomBf16Values(static_cast<size_t>(n) * k, 0.05f, rng);
@@ -31,6 +34,7 @@ TEST(GemvKernel, MatchesCpuLinear) {
     p.m = m;
     p.n = n;
     p.k = k;
+    p.l2_256b_hint = hint;
     if (f32) {
       DeviceArray<float> d_y(ref.size());
       d_y.Poison();
@@ -39,7 +43,7 @@ TEST(GemvKernel, MatchesCpuLinear) {
       ASSERT_TRUE(kernels::GemvSupports(p));
       GPU_CHECK(kernels::LaunchGemv(p, nullptr));
       GPU_CHECK(cudaDeviceSynchronize());
-      EXPECT_LT(RelativeError(d_y.Download(), ref), 1e-4) << m << "x" << n << "x" << k;
+      EXPECT_LT(RelativeError(d_y.Download(), ref), 1e-4) << m << "x" << n << "x" << k << (hint ? " L2::256B" : "");
     } else {
       DeviceArray<__nv_bfloat16> d_y(ref.size());
       d_y.Poison();
@@ -47,15 +51,17 @@ TEST(GemvKernel, MatchesCpuLinear) {
       ASSERT_TRUE(kernels::GemvSupports(p));
       GPU_CHECK(kernels::LaunchGemv(p, nullptr));
       GPU_CHECK(cudaDeviceSynchronize());
-      EXPECT_LT(RelativeError(d_y.Download(), ref), 1e-2) << m << "x" << n << "x" << k;
+      EXPECT_LT(RelativeError(d_y.Download(), ref), 1e-2) << m << "x" << n << "x" << k << (hint ? " L2::256B" : "");
     }
   }
 }
 
 TEST(GemvKernel, FusedSwigluMatchesCpu) {
   base::ThreadPool pool(0);
-  for (auto [m, ffn, k, bias] : {std::tuple{1, 14336, 4096, false}, {2, 1000, 1024, true},
-                                 {4, 258, 512, false}, {8, 3000, 4096, true}, {6, 7, 64, true}}) {
+  for (auto [m, ffn, k, bias, hint] :
+       {std::tuple{1, 14336, 4096, false, false}, {1, 14336, 4096, true, true},
+        {2, 1000, 1024, true, false}, {4, 258, 512, false, true}, {8, 3000, 4096, true, false},
+        {6, 7, 64, true, false}}) {
     std::mt19937 rng(FreshSeed());
     const int n = 2 * ffn;
     std::vector<float> x = RandomBf16Values(static_cast<size_t>(m) * k, 1.0f, rng);
@@ -82,10 +88,11 @@ TEST(GemvKernel, FusedSwigluMatchesCpu) {
     p.m = m;
     p.n = n;
     p.k = k;
+    p.l2_256b_hint = hint;
     ASSERT_TRUE(kernels::GemvSupports(p));
     GPU_CHECK(kernels::LaunchGemv(p, nullptr));
     GPU_CHECK(cudaDeviceSynchronize());
-    EXPECT_LT(RelativeError(d_y.Download(), ref), 1e-2) << m << "x" << ffn << "x" << k;
+    EXPECT_LT(RelativeError(d_y.Download(), ref), 1e-2) << m << "x" << ffn << "x" << k << (hint ? " L2::256B" : "");
   }
 }
 

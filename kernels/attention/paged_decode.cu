@@ -239,14 +239,14 @@ __global__ void __launch_bounds__(kWarps * 32) PagedDecodeKernel(PagedDecodePara
     const Elem* v_tile = v_w + buffer * kKeys * kStride;
     float s[kKeys / 8][4];
     if constexpr (kFp8) {
-      decode::Fp8QkScores<D, kKeys, kStride>(q_frag, k_tile, s);
+      decode::Fp8QkScores<D, kKeys>(q_frag, decode::Fp8PaddedTile<kStride>{k_tile}, s);
     } else {
       attention::QkScores<D, kKeys, kStride>(q_frag, k_tile, s);
     }
     decode::ScaleAndMaskScores<kKeys>(s, key_begin + tile * kKeys, key_end, lane, scale_log2);
     attention::OnlineSoftmax<D, kKeys>(s, o, state, row_halves);
     if constexpr (kFp8) {
-      decode::Fp8AccumulatePv<D, kKeys, kStride>(s, v_tile, o);
+      decode::Fp8AccumulatePv<D, kKeys>(s, decode::Fp8PaddedTile<kStride>{v_tile}, o);
     } else {
       attention::AccumulatePv<D, kKeys, kStride>(s, v_tile, o);
     }

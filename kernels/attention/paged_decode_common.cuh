@@ -301,16 +301,45 @@ __device__ __forceinline__ void LoadFp8QFragments(const __nv_bfloat16* q_rows, i
   }
 }
 
-// s[16 x kKeys] = q k^T over an fp8 K tile (kKeys rows of kRowBytes bytes in shared memory).
-template <int D, int kKeys, int kRowBytes>
-__device__ __forceinline__ void Fp8QkScores(const uint32_t (&q)[D / 16][4], const uint8_t* k,
+// Where an fp8 tile's rows lie in shared memory: Load<kBytes>(row, byte, w) reads kBytes bytes
+// of a row from `byte` on. Rows padded to kRowBytes (the cp.async kernel, Fp8RowBytes):
+template <int kRowBytes>
+struct Fp8PaddedTile {
+  const uint8_t* base;
+  template <int kBytes>
+  __device__ __forceinline__ void Load(int row, int byte, uint32_t (&w)[(kBytes + 3) / 4]) const {
+    LoadWords<kBytes>(base + row * kRowBytes + byte, w);
+  }
+};
+
+// 128-byte rows (d128) as a TMA box with 128-byte swizzle leaves them (paged_decode_tma.cu):
+// 16-byte chunk c of row r at chunk c ^ (r % 8); the tile starts 1024-byte aligned. The lanes of
+// Fp8QkScores (key g, chunks 2c and 2c + 1) and Fp8AccumulatePv (key 2c + .., chunk g) then hit
+// distinct chunks in each quarter-warp: no bank conflicts, with no padding. kBytes: 16n.
+struct Fp8SwizzledTile {
+  const uint8_t* base;
+  template <int kBytes>
+  __device__ __forceinline__ void Load(int row, int byte, uint32_t (&w)[(kBytes + 3) / 4]) const {
+    static_assert(kBytes % 16 == 0, "whole 16-byte chunks");
+#pragma unroll
+    for (int i = 0; i < kBytes / 16; ++i) {
+      const int chunk = byte / 16 + i;
+      const uint4 v = *reinterpret_cast<const uint4*>(base + row * 128 + ((chunk ^ (row % 8)) * 16));
+      w[4 * i] = v.x, w[4 * i + 1] = v.y, w[4 * i + 2] = v.z, w[4 * i + 3] = v.w;
+    }
+  }
+};
+
+// s[16 x kKeys] = q k^T over an fp8 K tile (kKeys rows in shared memory, laid out as Tile says).
+template <int D, int kKeys, typename Tile>
+__device__ __forceinline__ void Fp8QkScores(const uint32_t (&q)[D / 16][4], Tile k,
                                             float (&s)[kKeys / 8][4]) {
   const int lane = threadIdx.x % 32, g = lane / 4, c = lane % 4;
 #pragma unroll
   for (int nt = 0; nt < kKeys / 8; ++nt) {
     s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.0f;
     uint32_t w[D / 16];  // key nt * 8 + g, head dims c * D/4 .. + D/4: one word per k-step
-    LoadWords<D / 4>(k + (nt * 8 + g) * kRowBytes + c * (D / 4), w);
+    k.template Load<D / 4>(nt * 8 + g, c * (D / 4), w);
 #pragma unroll
     for (int kk = 0; kk < D / 16; ++kk) {
       uint32_t b0, b1;
@@ -322,8 +351,8 @@ __device__ __forceinline__ void Fp8QkScores(const uint32_t (&q)[D / 16][4], cons
 
 // o[16 x D] += p v over an fp8 V tile, p being the probabilities in s's accumulator layout
 // (rounded to f16), o's columns in the permuted order (Fp8OutputDim).
-template <int D, int kKeys, int kRowBytes>
-__device__ __forceinline__ void Fp8AccumulatePv(const float (&s)[kKeys / 8][4], const uint8_t* v,
+template <int D, int kKeys, typename Tile>
+__device__ __forceinline__ void Fp8AccumulatePv(const float (&s)[kKeys / 8][4], Tile v,
                                                 float (&o)[D / 8][4]) {
   constexpr int kBytes = D / 8, kWords = (kBytes + 3) / 4;
   const int lane = threadIdx.x % 32, g = lane / 4, c = lane % 4;
@@ -338,7 +367,7 @@ __device__ __forceinline__ void Fp8AccumulatePv(const float (&s)[kKeys / 8][4], 
 #pragma unroll
     for (int k = 0; k < 4; ++k) {
       const int key = kc * 16 + 2 * c + (k % 2) + 8 * (k / 2);
-      LoadWords<kBytes>(v + key * kRowBytes + g * kBytes, r[k]);
+      v.template Load<kBytes>(key, g * kBytes, r[k]);
     }
 #pragma unroll
     for (int i = 0; i < kWords; ++i) {

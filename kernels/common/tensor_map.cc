@@ -26,9 +26,9 @@ EncodeTiled Encoder() {
 
 }  // namespace
 
-bool EncodeBf16TensorMap(CUtensorMap* map, const void* base, int rank, const uint64_t* dims,
-                         const uint64_t* strides, const uint32_t* box, CUtensorMapSwizzle swizzle,
-                         CUtensorMapL2promotion promotion) {
+bool EncodeTensorMap(CUtensorMap* map, CUtensorMapDataType type, const void* base, int rank,
+                     const uint64_t* dims, const uint64_t* strides, const uint32_t* box,
+                     CUtensorMapSwizzle swizzle, CUtensorMapL2promotion promotion) {
   const EncodeTiled encode = Encoder();
   if (encode == nullptr || rank < 1 || rank > 5) return false;
   cuuint64_t d[5], s[4];
@@ -39,7 +39,7 @@ bool EncodeBf16TensorMap(CUtensorMap* map, const void* base, int rank, const uin
     element_strides[i] = 1;
     if (i > 0) s[i - 1] = strides[i - 1];
   }
-  return encode(map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, rank, const_cast<void*>(base), d, s, b,
+  return encode(map, type, rank, const_cast<void*>(base), d, s, b,
                 element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, swizzle, promotion,
                 CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
 }

@@ -9,11 +9,12 @@
 
 namespace stride::kernels {
 
-// A bf16 tensor of `rank` (1..5) dimensions, innermost first: dims[i] elements, strides[i - 1]
-// bytes between consecutive indices of dimension i (multiples of 16; any order), read in boxes
-// of box[i] elements. False if the driver has no encoder or refuses the description.
-bool EncodeBf16TensorMap(CUtensorMap* map, const void* base, int rank, const uint64_t* dims,
-                         const uint64_t* strides, const uint32_t* box, CUtensorMapSwizzle swizzle,
-                         CUtensorMapL2promotion promotion);
+// A tensor of `type` elements (bf16, uint8 for fp8, ...) and `rank` (1..5) dimensions,
+// innermost first: dims[i] elements, strides[i - 1] bytes between consecutive indices of
+// dimension i (multiples of 16; any order), read in boxes of box[i] elements. False if the
+// driver has no encoder or refuses the description.
+bool EncodeTensorMap(CUtensorMap* map, CUtensorMapDataType type, const void* base, int rank,
+                     const uint64_t* dims, const uint64_t* strides, const uint32_t* box,
+                     CUtensorMapSwizzle swizzle, CUtensorMapL2promotion promotion);
 
 }  // namespace stride::kernels

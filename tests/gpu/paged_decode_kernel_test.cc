@@ -40,8 +40,10 @@ struct Variant {
 const std::vector<Variant> kTileVariants = {
     {0, 0},          {32, 4}, {16, 4}, {16, 8}, {32, 2}, {0, 0, false, 0, true}, {0, 0, true},
     {16, 8, true},   {16, 4, true, 3}, {0, 0, true, 0, true}};
-// fp8 runs the default tiling and the 16x8 one (the default of grids of at most one CTA per SM).
-const std::vector<Variant> kFp8TileVariants = {{0, 0}, {16, 4}, {16, 8}};
+// fp8 runs the default tiling and the 16x8 one (the default of grids of at most one CTA per SM),
+// and the TMA kernel (d128) with its 4 and 3 stages.
+const std::vector<Variant> kFp8TileVariants = {
+    {0, 0}, {16, 4}, {16, 8}, {0, 0, true, 0, true}, {16, 4, true, 3}};
 
 // The KV cache of a launch: bf16, or fp8 e4m3 with per-tensor scales (element e means e * scale).
 struct CacheFormat {
@@ -232,8 +234,9 @@ TEST(PagedDecodeKernel, TmaKernelAcrossGroups) {
 }
 
 // The TMA variants above test something only if the launcher takes the TMA kernel for them:
-// it does for bf16 at d64 / d128 with blocks of 16 or more and no window, in grids that fill a
-// first wave (3 CTAs per SM: 396 on an H200), once told the pool's size, and for nothing else.
+// it does for bf16 at d64 / d128 and fp8 at d128, with blocks of 16 or more and no window, in
+// grids that fill a first wave (3 CTAs per SM: 396 on an H200), once told the pool's size, and
+// for nothing else.
 // (So SmallSetups reach it with 32 splits, RandomLengthBatches from 2 splits on.)
 TEST(PagedDecodeKernel, TmaKernelTakesWhatItSupports) {
   kernels::PagedDecodeParams p;
@@ -256,7 +259,11 @@ TEST(PagedDecodeKernel, TmaKernelTakesWhatItSupports) {
   };
   EXPECT_FALSE(without([](auto& q) { q.num_cache_blocks = 0; }));
   EXPECT_FALSE(without([](auto& q) { q.use_tma = false; }));
-  EXPECT_FALSE(without([](auto& q) { q.kv_dtype = kernels::DType::kFP8E4M3; }));
+  EXPECT_FALSE(without([](auto& q) { q.kv_dtype = kernels::DType::kFP8E4M3; }));  // at d64
+  EXPECT_TRUE(without([](auto& q) {
+    q.kv_dtype = kernels::DType::kFP8E4M3;
+    q.head_dim = 128;
+  }));
   EXPECT_FALSE(without([](auto& q) { q.head_dim = 32; }));
   EXPECT_FALSE(without([](auto& q) { q.block_size = 8; }));
   EXPECT_FALSE(without([](auto& q) { q.sliding_window = 100; }));
@@ -283,7 +290,7 @@ TEST(PagedDecodeKernel, Fp8MatchesCpuPagedAttention) {
 TEST(PagedDecodeKernel, Fp8RandomLengthBatches) {
   base::ThreadPool pool(0);
   std::mt19937 rng(FreshSeed());
-  const std::vector<Variant> variants = {{0, 0}, {16, 8}};
+  const std::vector<Variant> variants = {{0, 0}, {16, 8}, {0, 0, true, 0, true}};
   for (const AttentionCase& s : RandomLengthSetups(rng)) {
     CheckVariants(s, {1, 2, 5}, variants, pool, kFp8Scaled);
   }

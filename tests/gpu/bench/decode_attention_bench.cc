@@ -124,7 +124,11 @@ struct Shape {
                         v.fused ? "" : " merge-kernel", v.l2_prefetch ? "" : " no-prefetch",
                         v.heads_fastest ? " heads-fastest" : "",
                         kernels::PagedDecodeUsesTma(p)
-                            ? absl::StrCat(" tma", v.tma_stages > 0 ? v.tma_stages : 2, "-stage")
+                            ? absl::StrCat(" tma",
+                                           v.tma_stages > 0 ? v.tma_stages
+                                           : p.kv_dtype == kernels::DType::kFP8E4M3 ? 4
+                                                                                     : 2,
+                                           "-stage")
                             : "",
                         p.kv_dtype == kernels::DType::kFP8E4M3 ? " fp8" : "");
   }
@@ -234,6 +238,9 @@ void RunDecodeAttentionBenchmarks() {
     // The split rule was fitted to the cp.async kernel's per-CTA cost: the TMA kernel's neighbours.
     Bandwidth(b64, Tma(2, true, 2));
     Bandwidth(b64, Tma(2, true, 4));
+    // fp8 through the TMA kernel (its default 4 stages), against bf16 through it.
+    Fp8Bandwidth(b64, Tma(0, true), Bandwidth(b64, Tma(0, true)));
+    Fp8Bandwidth(b64, Tma(0, true, 2), Bandwidth(b64, Tma(0, true, 2)));
   }
   for (int context : {1024, 2048}) {
     Shape b256(256, context, 1, rng);
@@ -243,7 +250,8 @@ void RunDecodeAttentionBenchmarks() {
     Bandwidth(b256, {0, 0, 0, true, true, true});
     Bandwidth(b256, Tma());
     Bandwidth(b256, Tma(3));
-    Bandwidth(b256, Tma(2, true));
+    Fp8Bandwidth(b256, Tma(0, true), Bandwidth(b256, Tma(2, true)));
+    Bandwidth(b256, Tma(3, true), true);
   }
   {
     // The offline run's decode step: 384 sequences at ~1.5k keys.

@@ -231,8 +231,9 @@ CUtensorMap KvMap(const void* base, int64_t tokens, int num_heads, bool head_maj
     view = {3, {128, heads, static_cast<uint64_t>(tokens)}, {256, heads * 256}, {64, 1, 16}};
   }
   CUtensorMap map;
-  if (!kernels::EncodeBf16TensorMap(
-          &map, base, view.rank, view.dims, view.strides, view.box, CU_TENSOR_MAP_SWIZZLE_128B,
+  if (!kernels::EncodeTensorMap(
+          &map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, base, view.rank, view.dims, view.strides,
+          view.box, CU_TENSOR_MAP_SWIZZLE_128B,
           promote ? CU_TENSOR_MAP_L2_PROMOTION_L2_256B : CU_TENSOR_MAP_L2_PROMOTION_NONE)) {
     std::fprintf(stderr, "kv-layout probe: the driver refused tensor map mode %d\n", mode);
     std::abort();

@@ -112,14 +112,17 @@ struct PagedDecodeParams {
   // a block's token rows hold every head) at about the same time.
   bool heads_fastest = false;
   // The pool's size in blocks (each cache [num_cache_blocks, block_size, num_kv_heads,
-  // head_dim]). When given (> 0), caches at head_dim 128 (bf16 also 64) with block_size >= 16
-  // and no sliding window, in grids of at least tma_min_ctas CTAs, are read with TMA tensor
-  // copies on sm_90 (paged_decode_tma.cu), which needs the caches' extent; otherwise, or with
-  // use_tma false, with per-lane cp.async.
+  // head_dim]). When given (> 0), bf16 caches at head_dim 64 or 128 (fp8 at 128, with fp8_tma)
+  // with block_size >= 16 and no sliding window, in grids of at least tma_min_ctas CTAs, are
+  // read with TMA tensor copies on sm_90 (paged_decode_tma.cu), which needs the caches' extent;
+  // otherwise, or with use_tma false, with per-lane cp.async.
   int64_t num_cache_blocks = 0;
   bool use_tma = true;
   int tma_stages = 0;    // Tuning: K/V tile stages per warp (bf16 2 or 3, fp8 4 or 3); 0: 2 / 4
   int tma_min_ctas = 0;  // Tuning: 0: a full first wave, 3 CTAs per SM (396 on an H200)
+  // fp8 caches through the TMA kernel too (d128). Opt-in until measured on the GPU
+  // (kernels/NOTES.md round 13); bf16 caches take it whenever the conditions above hold.
+  bool fp8_tma = false;
 };
 
 inline constexpr int kDefaultDecodeTileKeys = 16;

@@ -277,10 +277,11 @@ bool PagedDecodeTmaApplies(const PagedDecodeParams& p) {
   // measured.
   const int64_t ctas = static_cast<int64_t>(p.num_seqs) * p.num_kv_heads * p.num_splits;
   const int64_t min_ctas = p.tma_min_ctas > 0 ? p.tma_min_ctas : 3 * MultiprocessorCount();
-  // bf16 at d64 / d128; fp8 at d128 (its 128-byte rows are what Fp8SwizzledTile reads).
+  // bf16 at d64 / d128; fp8 at d128 (its 128-byte rows are what Fp8SwizzledTile reads), when
+  // asked (not yet measured).
   const bool type_and_dim =
       (p.kv_dtype == DType::kBF16 && (p.head_dim == 64 || p.head_dim == 128)) ||
-      (p.kv_dtype == DType::kFP8E4M3 && p.head_dim == 128);
+      (p.kv_dtype == DType::kFP8E4M3 && p.head_dim == 128 && p.fp8_tma);
   return hopper && p.use_tma && p.num_cache_blocks > 0 && type_and_dim && p.block_size >= kKeys &&
          p.sliding_window == 0 && (p.tile_keys == 0 || p.tile_keys == kKeys) && ctas >= min_ctas;
 }

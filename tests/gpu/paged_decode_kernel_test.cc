@@ -128,6 +128,7 @@ void CheckVariants(const AttentionCase& s, const std::vector<int>& splits_list,
         p.num_cache_blocks = v.tma ? problem.num_blocks : 0;
         p.tma_stages = v.tma_stages;
         p.heads_fastest = v.heads_fastest;
+        p.fp8_tma = v.tma;
         p.split_counters = fused ? counters.get() : nullptr;
         for (int i = 0; i < launches; ++i) {
           d_out.Poison();  // stream-ordered: the last launch must write every output
@@ -234,10 +235,10 @@ TEST(PagedDecodeKernel, TmaKernelAcrossGroups) {
 }
 
 // The TMA variants above test something only if the launcher takes the TMA kernel for them:
-// it does for bf16 at d64 / d128 and fp8 at d128, with blocks of 16 or more and no window, in
-// grids that fill a first wave (3 CTAs per SM: 396 on an H200), once told the pool's size, and
-// for nothing else.
-// (So SmallSetups reach it with 32 splits, RandomLengthBatches from 2 splits on.)
+// it does for bf16 at d64 / d128 and (when asked) fp8 at d128, with blocks of 16 or more and no
+// window, in grids that fill a first wave (3 CTAs per SM: 396 on an H200), once told the pool's
+// size, and for nothing else. (So SmallSetups reach it with 32 splits, RandomLengthBatches from
+// 2 splits on.)
 TEST(PagedDecodeKernel, TmaKernelTakesWhatItSupports) {
   kernels::PagedDecodeParams p;
   p.num_seqs = 5;
@@ -260,9 +261,14 @@ TEST(PagedDecodeKernel, TmaKernelTakesWhatItSupports) {
   EXPECT_FALSE(without([](auto& q) { q.num_cache_blocks = 0; }));
   EXPECT_FALSE(without([](auto& q) { q.use_tma = false; }));
   EXPECT_FALSE(without([](auto& q) { q.kv_dtype = kernels::DType::kFP8E4M3; }));  // at d64
+  EXPECT_FALSE(without([](auto& q) {  // at d128, not asked
+    q.kv_dtype = kernels::DType::kFP8E4M3;
+    q.head_dim = 128;
+  }));
   EXPECT_TRUE(without([](auto& q) {
     q.kv_dtype = kernels::DType::kFP8E4M3;
     q.head_dim = 128;
+    q.fp8_tma = true;
   }));
   EXPECT_FALSE(without([](auto& q) { q.head_dim = 32; }));
   EXPECT_FALSE(without([](auto& q) { q.block_size = 8; }));

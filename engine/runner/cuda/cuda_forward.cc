@@ -144,6 +144,7 @@ void CudaModelRunner::Attention(int layer, const StepView& step) {
     d.num_cache_blocks = kv_.num_blocks;  // lets it read with TMA (paged_decode_tma.cu)
     d.use_tma = options_.decode_tma;
     d.heads_fastest = options_.decode_heads_fastest;
+    d.fp8_tma = options_.decode_fp8_tma;
     STRIDE_CUDA_CHECK(kernels::LaunchPagedDecode(d, stream_));
   }
   if (l.num_work > 0) {

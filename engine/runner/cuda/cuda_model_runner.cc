@@ -254,6 +254,9 @@ absl::StatusOr<std::unique_ptr<ModelRunner>> CreateCudaModelRunner(
   if (const char* order = std::getenv("STRIDE_CUDA_DECODE_HEADS_FASTEST")) {
     with_env.decode_heads_fastest = std::atoi(order) != 0;
   }
+  if (const char* fp8 = std::getenv("STRIDE_CUDA_DECODE_FP8_TMA")) {
+    with_env.decode_fp8_tma = std::atoi(fp8) != 0;
+  }
   return std::unique_ptr<ModelRunner>(new CudaModelRunner(config, weights, kv, with_env));
 }
 

@@ -66,6 +66,9 @@ struct CudaRunnerOptions {
   // read each cache block's token rows at about the same time (STRIDE_CUDA_DECODE_HEADS_FASTEST=0
   // turns it off).
   bool decode_heads_fastest = true;
+  // fp8 caches through the TMA decode kernel too (PagedDecodeParams::fp8_tma; not yet measured:
+  // STRIDE_CUDA_DECODE_FP8_TMA=1 turns it on).
+  bool decode_fp8_tma = false;
 };
 
 // OK when the CUDA backend can page its KV cache in blocks of `block_size` tokens: a power of two

@@ -114,6 +114,7 @@ struct Shape {
     p.num_cache_blocks = v.tma ? 1 + static_cast<int64_t>(num_seqs) * layers[layer].width : 0;
     p.tma_stages = v.tma_stages;
     p.tma_min_ctas = v.tma_min_ctas;
+    p.fp8_tma = v.tma;
     return p;
   }
 

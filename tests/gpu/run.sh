@@ -13,7 +13,10 @@
 #   /work/shared/tools/gpu-bundle build/gpu-bundle build/<you>/tests/gpu/stride_gpu_tests \
 #       build/<you>/tests/gpu/stride_gpu_bench build/<you>/tests/engine_step_benchmark
 # (the last one optional: the engine loop's host time per step on this machine's CPU, which the
-# GPU waits for between two steps; part of the offline figure).
+# GPU waits for between two steps; part of the offline figure), then
+#   git rev-parse --short HEAD > build/gpu-bundle/COMMIT
+# so the table names the commit the binaries were built from (the GPU machine's copy of the
+# tree may carry older git metadata: it has printed a stale HEAD).
 # Full logs go to $OUT (or /tmp/stride-gpu); the short table is printed last.
 # The serving benchmark (stride bench against stride serve) is tests/gpu/serve_bench.sh.
 set -uo pipefail
@@ -30,7 +33,7 @@ out=${OUT:-/tmp/stride-gpu}
 mkdir -p "$out"
 # shellcheck disable=SC1091
 source "$bundle/env.sh"
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+commit=$(cat "$bundle/COMMIT" 2>/dev/null || echo "unknown (tree $(git rev-parse --short HEAD 2>/dev/null))")
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,memory.used --format=csv \
   > "$out/gpu.txt" 2>&1
 : > "$out/tests.log"

@@ -120,8 +120,7 @@ __global__ void __launch_bounds__(kWarps * 32)
   RowState state;
   const int row_halves = group > kRows / 2 ? 2 : 1;  // rows 8..15 are padding up to group 8
   // fp8: a key element e means e * k_scale, and q carries 2^-8 (kFp8QScale).
-  const float scale_log2 =
-      kFp8 ? p.scale * kLog2e * (p.k_scale / kFp8QScale) : p.scale * kLog2e;
+  const float scale_log2 = kFp8 ? p.scale * kLog2e * (p.k_scale / kFp8QScale) : p.scale * kLog2e;
 
   for (int tile = warp, i = 0; tile < num_tiles; tile += kWarps, ++i) {
     const int stage = i % kStages;

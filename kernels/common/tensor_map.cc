@@ -39,8 +39,8 @@ bool EncodeTensorMap(CUtensorMap* map, CUtensorMapDataType type, const void* bas
     element_strides[i] = 1;
     if (i > 0) s[i - 1] = strides[i - 1];
   }
-  return encode(map, type, rank, const_cast<void*>(base), d, s, b,
-                element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, swizzle, promotion,
+  return encode(map, type, rank, const_cast<void*>(base), d, s, b, element_strides,
+                CU_TENSOR_MAP_INTERLEAVE_NONE, swizzle, promotion,
                 CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
 }
 

@@ -62,8 +62,8 @@ __global__ void __launch_bounds__(256) LdgReadKernel(const uint4* data, size_t n
 // into stage c % kStages, and waits for each stage (mbarrier with transaction count) before it
 // refills it. Chunks past the end are not issued.
 template <int kChunk, int kStages>
-__global__ void __launch_bounds__(32) BulkReadKernel(const unsigned char* data, size_t chunks,
-                                                     uint32_t* sink) {
+__global__ void __launch_bounds__(32)
+    BulkReadKernel(const unsigned char* data, size_t chunks, uint32_t* sink) {
 #ifdef STRIDE_TMA
   extern __shared__ __align__(128) unsigned char ring[];
   __shared__ __align__(8) uint64_t full[kStages];
@@ -115,8 +115,8 @@ void ProbeBulk(const uint4* data, uint32_t* sink, int sms) {
   for (int ctas : {1, per_sm}) {
     const int grid = sms * ctas;
     const double ms = MedianMs([&] {
-      kernel<<<grid, 32, kShared>>>(reinterpret_cast<const unsigned char*>(data),
-                                    kBytes / kChunk, sink);
+      kernel<<<grid, 32, kShared>>>(reinterpret_cast<const unsigned char*>(data), kBytes / kChunk,
+                                    sink);
     });
     Report("read_ceiling_TBps",
            absl::StrCat("bulk ", kChunk / 1024, " KB x", kStages, ", ", ctas, " CTA/SM (",

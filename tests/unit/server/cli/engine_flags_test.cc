@@ -25,8 +25,8 @@ TEST(EngineOptionsFromFlags, AsyncSchedulingIsUnsetTrueOrFalse) {
   absl::StatusOr<engine::EngineOptions> options = EngineOptionsFromFlags();
   ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_FALSE(options->async_scheduling.has_value());
-  for (auto [value, expected] : {std::pair{"true", true}, {"1", true}, {"false", false},
-                                 {"0", false}}) {
+  for (auto [value, expected] :
+       {std::pair{"true", true}, {"1", true}, {"false", false}, {"0", false}}) {
     absl::SetFlag(&FLAGS_async_scheduling, value);
     options = EngineOptionsFromFlags();
     ASSERT_TRUE(options.ok()) << value << ": " << options.status();

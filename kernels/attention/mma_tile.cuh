@@ -3,12 +3,14 @@
 // shared memory, and the online-softmax update. Fragment layouts follow the PTX ISA's
 // description of mma.m16n8k16: lane l holds rows l/4 and l/4 + 8, columns 2(l%4) and 2(l%4)+1.
 // Shared-memory rows are padded by 16 bytes so that ldmatrix's eight row addresses fall in
-// distinct banks.
+// distinct banks (PaddedTile), or swizzled as a TMA copy leaves them (SwizzledTile).
 #pragma once
 
 #include <cuda_bf16.h>
 
 #include <cstdint>
+
+#include "kernels/common/tma.cuh"
 
 namespace stride::kernels::attention {
 
@@ -78,15 +80,15 @@ struct PaddedTile {
 };
 
 // As a TMA tensor copy with 128-byte swizzle leaves it (paged_decode_tma.cu): D / 64 halves of
-// [kKeys][64], each row's eight 16-byte chunks permuted by chunk ^ (row % 8). The tile starts
-// 1024-byte aligned, so the permutation is the hardware's. The eight rows an ldmatrix reads at
-// one logical chunk land in eight distinct chunks: no bank conflicts, with no padding.
+// [kKeys][64], each row's eight 16-byte chunks permuted as tma::Swizzle128Chunk says. The eight
+// rows an ldmatrix reads at one logical chunk land in eight distinct chunks: no bank conflicts,
+// with no padding.
 template <int kKeys>
 struct SwizzledTile {
   const __nv_bfloat16* base;
   __device__ __forceinline__ const __nv_bfloat16* At(int row, int e) const {
     const int half = e / 64, chunk = (e % 64) / 8;
-    return base + half * kKeys * 64 + row * 64 + ((chunk ^ (row % 8)) * 8);
+    return base + half * kKeys * 64 + row * 64 + tma::Swizzle128Chunk(row, chunk) * 8;
   }
 };
 

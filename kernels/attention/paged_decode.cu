@@ -35,11 +35,9 @@ using attention::CpAsync16;
 using attention::CpAsyncCommit;
 using attention::CpAsyncWait;
 using attention::RowState;
+using decode::DecodeCta;
 using decode::kLog2e;
 using decode::kRows;
-using decode::PartialLse;
-using decode::PartialOut;
-using decode::DecodeCta;
 
 // Shared-memory tiles of a KV cache type: the element, the stages of a warp's cp.async ring and
 // the row stride in elements. bf16: double buffers, rows padded by 16 bytes (conflict-free

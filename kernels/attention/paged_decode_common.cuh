@@ -312,10 +312,10 @@ struct Fp8PaddedTile {
   }
 };
 
-// 128-byte rows (d128) as a TMA box with 128-byte swizzle leaves them (paged_decode_tma.cu):
-// 16-byte chunk c of row r at chunk c ^ (r % 8); the tile starts 1024-byte aligned. The lanes of
-// Fp8QkScores (key g, chunks 2c and 2c + 1) and Fp8AccumulatePv (key 2c + .., chunk g) then hit
-// distinct chunks in each quarter-warp: no bank conflicts, with no padding. kBytes: 16n.
+// 128-byte rows (d128) as a TMA box with 128-byte swizzle leaves them (paged_decode_tma.cu:
+// tma::Swizzle128Chunk). The lanes of Fp8QkScores (key g, chunks 2c and 2c + 1) and
+// Fp8AccumulatePv (key 2c + .., chunk g) then hit distinct chunks in each quarter-warp: no bank
+// conflicts, with no padding. kBytes: 16n.
 struct Fp8SwizzledTile {
   const uint8_t* base;
   template <int kBytes>
@@ -324,7 +324,8 @@ struct Fp8SwizzledTile {
 #pragma unroll
     for (int i = 0; i < kBytes / 16; ++i) {
       const int chunk = byte / 16 + i;
-      const uint4 v = *reinterpret_cast<const uint4*>(base + row * 128 + ((chunk ^ (row % 8)) * 16));
+      const uint4 v =
+          *reinterpret_cast<const uint4*>(base + row * 128 + tma::Swizzle128Chunk(row, chunk) * 16);
       w[4 * i] = v.x, w[4 * i + 1] = v.y, w[4 * i + 2] = v.z, w[4 * i + 3] = v.w;
     }
   }

@@ -1,7 +1,8 @@
 // Paged decode attention with the KV tiles fetched by the TMA engine (sm_90), for bf16 caches at
-// head_dim 64 / 128, block sizes of at least 16 and no sliding window: the large-batch decode of
-// the offline runs. Same grid, warps, tiles, online softmax and epilogue as paged_decode.cu; what
-// differs is how a warp's 16-key K and V tiles reach shared memory.
+// head_dim 64 / 128 (and, opted in, fp8 ones at 128), block sizes of at least 16, no sliding
+// window and grids that fill the GPU: the large-batch decode of the offline runs. Same grid,
+// warps, tiles, online softmax and epilogue as paged_decode.cu; what differs is how a warp's
+// 16-key K and V tiles reach shared memory.
 //
 // paged_decode.cu copies them with 16-byte cp.async per lane (8 per lane per tile for K and V,
 // with their address arithmetic) and reads ~4.1 TB/s at B384 x 1.5k. A read probe of the same
@@ -13,7 +14,8 @@
 // (strides: a head's D values, a token's heads, 128 bytes to the upper half), so one instruction
 // moves a head's 16 token rows of a block (D * 32 bytes) into shared memory as [half][16][64],
 // 128-byte swizzled: the ldmatrix reads through attention::SwizzledTile are free of bank
-// conflicts with no padding. A warp keeps kStages tiles in flight on one mbarrier each.
+// conflicts with no padding (fp8: a 3-D box of 128-byte rows, read through Fp8SwizzledTile).
+// A warp keeps kStages tiles in flight on one mbarrier each.
 // The tensor maps (one per cache base) are encoded on the host once and kept.
 #include <cuda.h>
 
@@ -60,10 +62,9 @@ __global__ void __launch_bounds__(kWarps * 32)
   extern __shared__ __align__(16) unsigned char shared_raw[];
   __shared__ __align__(8) uint64_t full[kWarps][kStages];
   // Swizzled boxes need 1024-byte aligned destinations.
-  unsigned char* base = shared_raw + ((1024 - (tma::SharedAddress(shared_raw) & 1023)) & 1023);
-  unsigned char* ring = base;
-  __nv_bfloat16* q_s = reinterpret_cast<__nv_bfloat16*>(base + Layout::kRingBytes);
-  float* warp_max = reinterpret_cast<float*>(base + Layout::kRingBytes + Layout::kQBytes);
+  unsigned char* ring = shared_raw + ((1024 - (tma::SharedAddress(shared_raw) & 1023)) & 1023);
+  __nv_bfloat16* q_s = reinterpret_cast<__nv_bfloat16*>(ring + Layout::kRingBytes);
+  float* warp_max = reinterpret_cast<float*>(ring + Layout::kRingBytes + Layout::kQBytes);
   float* warp_sum = warp_max + kWarps * kRows;
 
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
@@ -103,10 +104,9 @@ __global__ void __launch_bounds__(kWarps * 32)
     if (warp + s * kWarps < num_tiles) issue(warp + s * kWarps, s);
   }
   uint32_t q_frag[D / 16][4];
-  const __nv_bfloat16* q_rows =
-      p.q + (static_cast<int64_t>(seq) * p.num_heads + kv_head * group) * D;
-  if constexpr (kFp8) {
-    LoadFp8QFragments<D>(q_rows, group, q_frag);  // while the first tiles arrive
+  if constexpr (kFp8) {  // while the first tiles arrive
+    LoadFp8QFragments<D>(p.q + (static_cast<int64_t>(seq) * p.num_heads + kv_head * group) * D,
+                         group, q_frag);
   } else {
     CopyGroupQueries<D, D + 8>(p, seq, kv_head, group, q_s);
     CpAsyncWait<0>();

@@ -16,6 +16,11 @@
 
 namespace stride::kernels::tma {
 
+// Where a tensor copy with 128-byte swizzle puts 16-byte chunk `chunk` (0..7) of the 128-byte
+// row `row` of its box: at chunk ^ (row % 8) of that row, the destination being 1024-byte
+// aligned (the pattern repeats every 8 rows). Readers of swizzled tiles find their data here.
+__device__ __forceinline__ int Swizzle128Chunk(int row, int chunk) { return chunk ^ (row % 8); }
+
 #ifdef STRIDE_TMA
 __device__ __forceinline__ uint32_t SharedAddress(const void* p) {
   return static_cast<uint32_t>(__cvta_generic_to_shared(p));

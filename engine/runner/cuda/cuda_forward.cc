@@ -4,23 +4,24 @@
 
 namespace stride::engine::runner::cuda {
 
+bool CudaModelRunner::TryGemv(const kernels::GemvParams& g) {
+  if (exact() || g.m > options_.max_gemv_rows || !kernels::GemvSupports(g)) return false;
+  STRIDE_CUDA_CHECK(kernels::LaunchGemv(g, stream_));
+  return true;
+}
+
 void CudaModelRunner::Gemm(const void* x, const void* w, void* y, int m, int n, int k,
                            kernels::GemmOutput out) {
   if (exact()) out = kernels::GemmOutput::kF32;
-  if (!exact() && m <= options_.max_gemv_rows) {
-    kernels::GemvParams g;
-    g.x = static_cast<const bf16*>(x);
-    g.w = static_cast<const bf16*>(w);
-    g.y = y;
-    g.output = out;
-    g.m = m;
-    g.n = n;
-    g.k = k;
-    if (kernels::GemvSupports(g)) {
-      STRIDE_CUDA_CHECK(kernels::LaunchGemv(g, stream_));
-      return;
-    }
-  }
+  kernels::GemvParams g;
+  g.x = static_cast<const bf16*>(x);
+  g.w = static_cast<const bf16*>(w);
+  g.y = y;
+  g.output = out;
+  g.m = m;
+  g.n = n;
+  g.k = k;
+  if (TryGemv(g)) return;
   // Token counts are padded to a few buckets: every new m costs a cuBLASLt heuristic query and
   // lazy kernel loads (~40 ms per shape on the host), and the extra rows (stale activations,
   // within the buffers' power-of-two capacity) are never read back.
@@ -44,21 +45,16 @@ void CudaModelRunner::Gemm(const void* x, const void* w, void* y, int m, int n, 
 void CudaModelRunner::GateUpSilu(int layer, int m) {
   const CudaLayerWeights& w = weights_.layers[layer];
   const int hidden = config_.hidden_size, ffn = config_.intermediate_size;
-  if (!exact() && m <= options_.max_gemv_rows) {
-    kernels::GemvParams g;
-    g.x = hidden_.get<bf16>();
-    g.w = static_cast<const bf16*>(w.gate_up_proj);
-    g.bias = static_cast<const bf16*>(w.gate_up_bias);
-    g.y = act_.get();
-    g.swiglu = true;
-    g.m = m;
-    g.n = 2 * ffn;
-    g.k = hidden;
-    if (kernels::GemvSupports(g)) {
-      STRIDE_CUDA_CHECK(kernels::LaunchGemv(g, stream_));
-      return;
-    }
-  }
+  kernels::GemvParams g;
+  g.x = hidden_.get<bf16>();
+  g.w = static_cast<const bf16*>(w.gate_up_proj);
+  g.bias = static_cast<const bf16*>(w.gate_up_bias);
+  g.y = act_.get();
+  g.swiglu = true;
+  g.m = m;
+  g.n = 2 * ffn;
+  g.k = hidden;
+  if (TryGemv(g)) return;
   Gemm(hidden_.get(), w.gate_up_proj, gate_up_.get(), m, 2 * ffn, hidden);
   kernels::SiluAndMulParams act;
   act.gate_up = gate_up_.get();

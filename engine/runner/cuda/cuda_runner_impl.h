@@ -139,6 +139,9 @@ class CudaModelRunner : public ModelRunner {
   }
   // act = silu(gate) * up of the fused gate_up projection of `layer`'s input hidden_.
   void GateUpSilu(int layer, int m);
+  // Launches the skinny GEMM for `g` when it takes it (bf16, at most max_gemv_rows rows, a shape
+  // GemvSupports); false, having launched nothing, otherwise.
+  bool TryGemv(const kernels::GemvParams& g);
 
   model::ModelConfig config_;
   kvcache::KvCacheConfig kv_;

@@ -35,7 +35,7 @@ struct Variant {
   bool l2_prefetch = true;       // first K/V tile prefetched into L2 before the PDL wait
   bool heads_fastest = false;    // grid (KV head, sequence, split)
   bool tma = false;              // the pool's size given: the TMA kernel where it applies
-  int tma_stages = 0;            // its tiles in flight per warp (0: 2)
+  int tma_stages = 0;            // its K/V stages per warp (0: the kernel's default)
   int tma_min_ctas = 0;          // PagedDecodeParams::tma_min_ctas
 };
 
@@ -124,13 +124,8 @@ struct Shape {
     return absl::StrCat("B", num_seqs, " ctx", context, " splits", p.num_splits, tile,
                         v.fused ? "" : " merge-kernel", v.l2_prefetch ? "" : " no-prefetch",
                         v.heads_fastest ? " heads-fastest" : "",
-                        kernels::PagedDecodeUsesTma(p)
-                            ? absl::StrCat(" tma",
-                                           v.tma_stages > 0 ? v.tma_stages
-                                           : p.kv_dtype == kernels::DType::kFP8E4M3 ? 4
-                                                                                     : 2,
-                                           "-stage")
-                            : "",
+                        kernels::PagedDecodeUsesTma(p) ? " tma" : "",
+                        v.tma_stages > 0 ? absl::StrCat(" ", v.tma_stages, "-stage") : "",
                         p.kv_dtype == kernels::DType::kFP8E4M3 ? " fp8" : "");
   }
 
@@ -189,9 +184,16 @@ void LayersInGraph(const Shape& shape, const Variant& v, bool pdl) {
          ms, "ms", floor_ms, "floor");
 }
 
-// The default tiling through the TMA kernel (tma_stages tiles in flight a warp), at the split
-// rule's count (splits 0) or the one given.
-Variant Tma(int tma_stages = 2, bool heads_fastest = false, int splits = 0) {
+// The default tiling with the grid ordered heads-fastest, through the cp.async kernel.
+Variant HeadsFastest() {
+  Variant v;
+  v.heads_fastest = true;
+  return v;
+}
+
+// The default tiling through the TMA kernel (tma_stages K/V stages a warp, 0: its default), at
+// the split rule's count (splits 0) or the one given.
+Variant Tma(int tma_stages = 0, bool heads_fastest = false, int splits = 0) {
   Variant v;
   v.tma = true;
   v.tma_stages = tma_stages;
@@ -232,50 +234,48 @@ void RunDecodeAttentionBenchmarks() {
     Bandwidth(b64, {0, 0, 4});
     Bandwidth(b64, {32, 4, 3});
     Bandwidth(b64, {16, 8, 3});
-    Bandwidth(b64, {0, 0, 0, true, true, true});
+    Bandwidth(b64, HeadsFastest());
     Bandwidth(b64, Tma());
     Bandwidth(b64, Tma(3));
-    Bandwidth(b64, Tma(2, true));
-    // The split rule was fitted to the cp.async kernel's per-CTA cost: the TMA kernel's neighbours.
-    Bandwidth(b64, Tma(2, true, 2));
-    Bandwidth(b64, Tma(2, true, 4));
-    // fp8 through the TMA kernel (its default 4 stages), against bf16 through it.
+    // Heads-fastest (the runner's order), with fp8 through the TMA kernel against it; the split
+    // rule was fitted to the cp.async kernel's per-CTA cost, so also the rule's neighbours.
     Fp8Bandwidth(b64, Tma(0, true), Bandwidth(b64, Tma(0, true)));
     Fp8Bandwidth(b64, Tma(0, true, 2), Bandwidth(b64, Tma(0, true, 2)));
+    Bandwidth(b64, Tma(0, true, 4));
   }
   for (int context : {1024, 2048}) {
     Shape b256(256, context, 1, rng);
     b256.AddFp8Caches(rng);
     Fp8Bandwidth(b256, {}, Bandwidth(b256, {}));
     Bandwidth(b256, {0, 0, 2});
-    Bandwidth(b256, {0, 0, 0, true, true, true});
+    Bandwidth(b256, HeadsFastest());
     Bandwidth(b256, Tma());
     Bandwidth(b256, Tma(3));
-    Fp8Bandwidth(b256, Tma(0, true), Bandwidth(b256, Tma(2, true)));
+    Fp8Bandwidth(b256, Tma(0, true), Bandwidth(b256, Tma(0, true)));
     Bandwidth(b256, Tma(3, true), true);
   }
   {
     // The offline run's decode step: 384 sequences at ~1.5k keys.
     const Shape b384(384, 1536, 1, rng);
     Bandwidth(b384, {});
-    Bandwidth(b384, {0, 0, 0, true, true, true});
+    Bandwidth(b384, HeadsFastest());
     Bandwidth(b384, Tma());
     Bandwidth(b384, Tma(3));
-    Bandwidth(b384, Tma(2, true));
+    Bandwidth(b384, Tma(0, true));
   }
   {
     const Shape b128(128, 2048, 1, rng);
     Bandwidth(b128, {});
     Bandwidth(b128, {0, 0, 3});
-    Bandwidth(b128, Tma(2, true));
-    Bandwidth(b128, Tma(2, true, 2));
+    Bandwidth(b128, Tma(0, true));
+    Bandwidth(b128, Tma(0, true, 2));
   }
   {
     const Shape b8(8, 4096, 1, rng);
     Bandwidth(b8, {});
     Bandwidth(b8, {0, 0, 5});
     // Below a full wave (the rule's 6 splits: 384 CTAs) the runner keeps cp.async; TMA forced:
-    Variant tma = Tma(2, true);
+    Variant tma = Tma(0, true);
     tma.tma_min_ctas = 1;
     Bandwidth(b8, tma);
   }
@@ -283,7 +283,7 @@ void RunDecodeAttentionBenchmarks() {
     const Shape b1(1, 32768, 1, rng);
     Bandwidth(b1, {});
     Bandwidth(b1, {0, 0, 0, false});
-    Variant tma = Tma(2, true);  // 32 splits: 256 CTAs, below a full wave; TMA forced
+    Variant tma = Tma(0, true);  // 32 splits: 256 CTAs, below a full wave; TMA forced
     tma.tma_min_ctas = 1;
     Bandwidth(b1, tma);
   }

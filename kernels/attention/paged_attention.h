@@ -120,9 +120,9 @@ struct PagedDecodeParams {
   bool use_tma = true;
   int tma_stages = 0;    // Tuning: K/V tile stages per warp (bf16 2 or 3, fp8 4 or 3); 0: 2 / 4
   int tma_min_ctas = 0;  // Tuning: 0: a full first wave, 3 CTAs per SM (396 on an H200)
-  // fp8 caches through the TMA kernel too (d128). Opt-in until measured on the GPU
-  // (kernels/NOTES.md round 13); bf16 caches take it whenever the conditions above hold.
-  bool fp8_tma = false;
+  // fp8 caches through the TMA kernel too (d128; 7-9 % faster than cp.async at B64 x 4k and
+  // B256 x 2k, kernels/NOTES.md round 14); false keeps them on cp.async (A/B measurements).
+  bool fp8_tma = true;
 };
 
 inline constexpr int kDefaultDecodeTileKeys = 16;

@@ -1,5 +1,5 @@
 // Paged decode attention with the KV tiles fetched by the TMA engine (sm_90), for bf16 caches at
-// head_dim 64 / 128 (and, opted in, fp8 ones at 128), block sizes of at least 16, no sliding
+// head_dim 64 / 128 (and fp8 ones at 128), block sizes of at least 16, no sliding
 // window and grids that fill the GPU: the large-batch decode of the offline runs. Same grid,
 // warps, tiles, online softmax and epilogue as paged_decode.cu; what differs is how a warp's
 // 16-key K and V tiles reach shared memory.
@@ -94,8 +94,13 @@ __global__ void __launch_bounds__(kWarps * 32)
     uint64_t* bar = &full[warp][stage];
     unsigned char* k_dst = ring_w + stage * Layout::kStageBytes;
     tma::BarrierExpectBytes(bar, Layout::kStageBytes);
-    tma::TensorLoad(k_dst, &k_map, 0, kv_head, token, 0, bar);
-    tma::TensorLoad(k_dst + Layout::kTileBytes, &v_map, 0, kv_head, token, 0, bar);
+    if constexpr (kFp8) {  // 3-D map {128 bytes, head, token}
+      tma::TensorLoad(k_dst, &k_map, 0, kv_head, token, bar);
+      tma::TensorLoad(k_dst + Layout::kTileBytes, &v_map, 0, kv_head, token, bar);
+    } else {  // 4-D map {64 dims, head, token, D/64 halves}
+      tma::TensorLoad(k_dst, &k_map, 0, kv_head, token, 0, bar);
+      tma::TensorLoad(k_dst + Layout::kTileBytes, &v_map, 0, kv_head, token, 0, bar);
+    }
   };
 
   WaitForPrecedingGrid();  // q and the new token's K/V are written by earlier kernels
@@ -276,8 +281,8 @@ bool PagedDecodeTmaApplies(const PagedDecodeParams& p) {
   // measured.
   const int64_t ctas = static_cast<int64_t>(p.num_seqs) * p.num_kv_heads * p.num_splits;
   const int64_t min_ctas = p.tma_min_ctas > 0 ? p.tma_min_ctas : 3 * MultiprocessorCount();
-  // bf16 at d64 / d128; fp8 at d128 (its 128-byte rows are what Fp8SwizzledTile reads), when
-  // asked (not yet measured).
+  // bf16 at d64 / d128; fp8 at d128 (its 128-byte rows are what Fp8SwizzledTile reads) unless
+  // turned off.
   const bool type_and_dim =
       (p.kv_dtype == DType::kBF16 && (p.head_dim == 64 || p.head_dim == 128)) ||
       (p.kv_dtype == DType::kFP8E4M3 && p.head_dim == 128 && p.fp8_tma);

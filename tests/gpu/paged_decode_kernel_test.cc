@@ -261,14 +261,14 @@ TEST(PagedDecodeKernel, TmaKernelTakesWhatItSupports) {
   EXPECT_FALSE(without([](auto& q) { q.num_cache_blocks = 0; }));
   EXPECT_FALSE(without([](auto& q) { q.use_tma = false; }));
   EXPECT_FALSE(without([](auto& q) { q.kv_dtype = kernels::DType::kFP8E4M3; }));  // at d64
-  EXPECT_FALSE(without([](auto& q) {  // at d128, not asked
+  EXPECT_TRUE(without([](auto& q) {  // at d128, by default
     q.kv_dtype = kernels::DType::kFP8E4M3;
     q.head_dim = 128;
   }));
-  EXPECT_TRUE(without([](auto& q) {
+  EXPECT_FALSE(without([](auto& q) {  // unless turned off
     q.kv_dtype = kernels::DType::kFP8E4M3;
     q.head_dim = 128;
-    q.fp8_tma = true;
+    q.fp8_tma = false;
   }));
   EXPECT_FALSE(without([](auto& q) { q.head_dim = 32; }));
   EXPECT_FALSE(without([](auto& q) { q.block_size = 8; }));

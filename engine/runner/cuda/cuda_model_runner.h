@@ -66,9 +66,10 @@ struct CudaRunnerOptions {
   // read each cache block's token rows at about the same time (STRIDE_CUDA_DECODE_HEADS_FASTEST=0
   // turns it off).
   bool decode_heads_fastest = true;
-  // fp8 caches through the TMA decode kernel too (PagedDecodeParams::fp8_tma; not yet measured:
-  // STRIDE_CUDA_DECODE_FP8_TMA=1 turns it on).
-  bool decode_fp8_tma = false;
+  // fp8 caches (d128) through the TMA decode kernel too (PagedDecodeParams::fp8_tma: 7-9 % more
+  // bandwidth at B64 x 4k and B256 x 2k, kernels/NOTES.md round 14; STRIDE_CUDA_DECODE_FP8_TMA=0
+  // turns it off).
+  bool decode_fp8_tma = true;
 };
 
 // OK when the CUDA backend can page its KV cache in blocks of `block_size` tokens: a power of two

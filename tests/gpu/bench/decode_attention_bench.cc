@@ -279,6 +279,15 @@ void RunDecodeAttentionBenchmarks() {
     tma.tma_min_ctas = 1;
     Bandwidth(b8, tma);
   }
+  // Grids between one and three CTAs per SM at the split rule's count: cp.async against TMA
+  // (forced), both heads-fastest, for where the launcher's threshold belongs.
+  for (auto [seqs, context] : {std::pair{4, 4096}, {2, 8192}, {16, 2048}}) {
+    const Shape shape(seqs, context, 1, rng);
+    Bandwidth(shape, HeadsFastest());
+    Variant tma = Tma(0, true);
+    tma.tma_min_ctas = 1;
+    Bandwidth(shape, tma);
+  }
   {
     const Shape b1(1, 32768, 1, rng);
     Bandwidth(b1, {});

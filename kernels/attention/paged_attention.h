@@ -119,7 +119,7 @@ struct PagedDecodeParams {
   int64_t num_cache_blocks = 0;
   bool use_tma = true;
   int tma_stages = 0;    // Tuning: K/V tile stages per warp (bf16 2 or 3, fp8 4 or 3); 0: 2 / 4
-  int tma_min_ctas = 0;  // Tuning: 0: a full first wave, 3 CTAs per SM (396 on an H200)
+  int tma_min_ctas = 0;  // Tuning: 0: one CTA per SM (132 on an H200)
   // fp8 caches through the TMA kernel too (d128; 7-9 % faster than cp.async at B64 x 4k and
   // B256 x 2k, kernels/NOTES.md round 14); false keeps them on cp.async (A/B measurements).
   bool fp8_tma = true;

@@ -1,6 +1,6 @@
 // Paged decode attention with the KV tiles fetched by the TMA engine (sm_90), for bf16 caches at
-// head_dim 64 / 128 (and fp8 ones at 128), block sizes of at least 16, no sliding
-// window and grids that fill the GPU: the large-batch decode of the offline runs. Same grid,
+// head_dim 64 / 128 (and fp8 ones at 128), block sizes of at least 16, no sliding window and
+// grids of at least one CTA per SM (all but small-batch short-context decode). Same grid,
 // warps, tiles, online softmax and epilogue as paged_decode.cu; what differs is how a warp's
 // 16-key K and V tiles reach shared memory.
 //
@@ -274,13 +274,13 @@ bool PagedDecodeTmaApplies(const PagedDecodeParams& p) {
                cudaSuccess &&
            major >= 9;
   }();
-  // Only grids that fill a first wave (3 CTAs per SM), where it was measured faster (B64 x 4k
-  // to B384 x 1.5k, round 13). In latency-bound grids (at most one CTA per SM) the cp.async
-  // kernel's 8 warps with the first tile prefetched into L2 before the PDL wait are faster (B1 x
-  // 1k, 32 layers: 0.212 against 0.228 ms); in between (B8 x 4k, B1 x 32k) it is not yet
-  // measured.
+  // Only grids of at least one CTA per SM, where it was measured faster: 1-3 % from 256 to 384
+  // CTAs (B1 x 32k, B2 x 8k, B4 x 4k, B8 x 4k, B16 x 2k), 6-8 % from full waves on (B64 x 4k to
+  // B384 x 1.5k; kernels/NOTES.md rounds 13-14). In smaller grids the cp.async kernel's first
+  // tile, prefetched into L2 before the PDL wait, wins (B1 x 1k, 64 CTAs, 32 layers: 0.212
+  // against 0.253 ms).
   const int64_t ctas = static_cast<int64_t>(p.num_seqs) * p.num_kv_heads * p.num_splits;
-  const int64_t min_ctas = p.tma_min_ctas > 0 ? p.tma_min_ctas : 3 * MultiprocessorCount();
+  const int64_t min_ctas = p.tma_min_ctas > 0 ? p.tma_min_ctas : MultiprocessorCount();
   // bf16 at d64 / d128; fp8 at d128 (its 128-byte rows are what Fp8SwizzledTile reads) unless
   // turned off.
   const bool type_and_dim =

@@ -235,10 +235,10 @@ TEST(PagedDecodeKernel, TmaKernelAcrossGroups) {
 }
 
 // The TMA variants above test something only if the launcher takes the TMA kernel for them:
-// it does for bf16 at d64 / d128 and (when asked) fp8 at d128, with blocks of 16 or more and no
-// window, in grids that fill a first wave (3 CTAs per SM: 396 on an H200), once told the pool's
-// size, and for nothing else. (So SmallSetups reach it with 32 splits, RandomLengthBatches from
-// 2 splits on.)
+// it does for bf16 at d64 / d128 and (unless turned off) fp8 at d128, with blocks of 16 or more
+// and no window, in grids of at least one CTA per SM (132 on an H200), once told the pool's size,
+// and for nothing else. (So SmallSetups of 8 KV heads reach it at 8 and 32 splits, and
+// RandomLengthBatches at every split count in most setups.)
 TEST(PagedDecodeKernel, TmaKernelTakesWhatItSupports) {
   kernels::PagedDecodeParams p;
   p.num_seqs = 5;
@@ -274,11 +274,15 @@ TEST(PagedDecodeKernel, TmaKernelTakesWhatItSupports) {
   EXPECT_FALSE(without([](auto& q) { q.block_size = 8; }));
   EXPECT_FALSE(without([](auto& q) { q.sliding_window = 100; }));
   EXPECT_FALSE(without([](auto& q) { q.tile_keys = 32; }));
-  EXPECT_FALSE(without([](auto& q) { q.num_splits = 3; }));  // 120 CTAs: latency-bound
-  EXPECT_FALSE(without([](auto& q) { q.num_splits = 8; }));  // 320: not a full wave
-  EXPECT_TRUE(without([](auto& q) {                           // unless told otherwise
+  EXPECT_FALSE(without([](auto& q) { q.num_splits = 3; }));  // 120 CTAs: fewer than SMs
+  EXPECT_TRUE(without([](auto& q) { q.num_splits = 4; }));   // 160
+  EXPECT_FALSE(without([](auto& q) {                          // unless told otherwise
     q.num_splits = 8;
-    q.tma_min_ctas = 300;
+    q.tma_min_ctas = 400;
+  }));
+  EXPECT_TRUE(without([](auto& q) {
+    q.num_splits = 3;
+    q.tma_min_ctas = 100;
   }));
 }
 

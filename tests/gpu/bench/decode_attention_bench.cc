@@ -270,31 +270,16 @@ void RunDecodeAttentionBenchmarks() {
     Bandwidth(b128, Tma(0, true));
     Bandwidth(b128, Tma(0, true, 2));
   }
-  {
-    const Shape b8(8, 4096, 1, rng);
-    Bandwidth(b8, {});
-    Bandwidth(b8, {0, 0, 5});
-    // Below a full wave (the rule's 6 splits: 384 CTAs) the runner keeps cp.async; TMA forced:
-    Variant tma = Tma(0, true);
-    tma.tma_min_ctas = 1;
-    Bandwidth(b8, tma);
-  }
-  // Grids between one and three CTAs per SM at the split rule's count: cp.async against TMA
-  // (forced), both heads-fastest, for where the launcher's threshold belongs.
-  for (auto [seqs, context] : {std::pair{4, 4096}, {2, 8192}, {16, 2048}}) {
+  // Grids of one to three CTAs per SM at the split rule's count (256-384 CTAs), where the
+  // launcher's TMA threshold (one CTA per SM) was placed: cp.async against TMA, heads-fastest.
+  for (auto [seqs, context] : {std::pair{8, 4096}, {4, 4096}, {2, 8192}, {16, 2048}, {1, 32768}}) {
     const Shape shape(seqs, context, 1, rng);
     Bandwidth(shape, HeadsFastest());
-    Variant tma = Tma(0, true);
-    tma.tma_min_ctas = 1;
-    Bandwidth(shape, tma);
+    Bandwidth(shape, Tma(0, true));
   }
   {
     const Shape b1(1, 32768, 1, rng);
-    Bandwidth(b1, {});
-    Bandwidth(b1, {0, 0, 0, false});
-    Variant tma = Tma(0, true);  // 32 splits: 256 CTAs, below a full wave; TMA forced
-    tma.tma_min_ctas = 1;
-    Bandwidth(b1, tma);
+    Bandwidth(b1, {0, 0, 0, false});  // the split merge as its own kernel
   }
 }
 

@@ -282,8 +282,7 @@ cudaError_t Launch(PagedDecodeParams p, cudaStream_t stream) {
   // A grid of at most one CTA per SM is latency-bound: 8 warps of one 16-key tile each
   // finish sooner than 4 warps of two (B1 x 1024 keys, 8 splits), and the L2 prefetch before
   // the wait shortens the first load. Bandwidth-bound grids skip the prefetch (no gain there).
-  const int64_t ctas = static_cast<int64_t>(p.num_seqs) * p.num_kv_heads * p.num_splits;
-  const bool latency_bound = ctas <= decode::MultiprocessorCount();
+  const bool latency_bound = decode::DecodeCtas(p) <= decode::MultiprocessorCount();
   if (p.tile_keys == 0 && p.warps == 0 && latency_bound) keys = 16, warps = 8;
   p.l2_prefetch = p.l2_prefetch && latency_bound;
   constexpr DType kBf16 = DType::kBF16, kFp8 = DType::kFP8E4M3;

@@ -95,6 +95,12 @@ inline dim3 DecodeGrid(const PagedDecodeParams& p) {
                          : dim3(p.num_seqs, p.num_kv_heads, p.num_splits);
 }
 
+// The CTAs of that grid: what both kernels' choices (latency-bound tiling, TMA or not) weigh
+// against the SM count.
+inline int64_t DecodeCtas(const PagedDecodeParams& p) {
+  return static_cast<int64_t>(p.num_seqs) * p.num_kv_heads * p.num_splits;
+}
+
 // `bytes` of dynamic shared memory for `kernel`, and the whole carveout as shared memory (three
 // ~72 KB decode CTAs per SM). Once per kernel, never per launch.
 template <typename Kernel>

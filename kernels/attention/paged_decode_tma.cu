@@ -274,12 +274,12 @@ bool PagedDecodeTmaApplies(const PagedDecodeParams& p) {
                cudaSuccess &&
            major >= 9;
   }();
-  // Only grids of at least one CTA per SM, where it was measured faster: 1-3 % from 256 to 384
-  // CTAs (B1 x 32k, B2 x 8k, B4 x 4k, B8 x 4k, B16 x 2k), 6-8 % from full waves on (B64 x 4k to
+  // Only grids of at least one CTA per SM, where it was measured faster: 1-6 % from 256 to 384
+  // CTAs (B1 x 32k, B2 x 8k, B4 x 4k, B8 x 4k, B16 x 2k; once B2 x 8k read 1 % less), 6-8 % from
+  // full waves on (B64 x 4k to
   // B384 x 1.5k; kernels/NOTES.md rounds 13-14). In smaller grids the cp.async kernel's first
   // tile, prefetched into L2 before the PDL wait, wins (B1 x 1k, 64 CTAs, 32 layers: 0.212
   // against 0.253 ms).
-  const int64_t ctas = static_cast<int64_t>(p.num_seqs) * p.num_kv_heads * p.num_splits;
   const int64_t min_ctas = p.tma_min_ctas > 0 ? p.tma_min_ctas : MultiprocessorCount();
   // bf16 at d64 / d128; fp8 at d128 (its 128-byte rows are what Fp8SwizzledTile reads) unless
   // turned off.
@@ -287,7 +287,8 @@ bool PagedDecodeTmaApplies(const PagedDecodeParams& p) {
       (p.kv_dtype == DType::kBF16 && (p.head_dim == 64 || p.head_dim == 128)) ||
       (p.kv_dtype == DType::kFP8E4M3 && p.head_dim == 128 && p.fp8_tma);
   return hopper && p.use_tma && p.num_cache_blocks > 0 && type_and_dim && p.block_size >= kKeys &&
-         p.sliding_window == 0 && (p.tile_keys == 0 || p.tile_keys == kKeys) && ctas >= min_ctas;
+         p.sliding_window == 0 && (p.tile_keys == 0 || p.tile_keys == kKeys) &&
+         DecodeCtas(p) >= min_ctas;
 }
 
 cudaError_t LaunchPagedDecodeTma(const PagedDecodeParams& p, cudaStream_t stream) {
